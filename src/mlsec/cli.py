@@ -1,0 +1,173 @@
+"""The `mlsec` command: up, serve, status, config and db."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mlsec.client import ServiceCallError, ServiceClient
+from mlsec.core.http import create_http_client
+from mlsec.core.services import SERVICES, ServiceSpec, get_spec
+from mlsec.core.settings import ConfigurationError, Settings, effective_settings, load_settings
+
+app = typer.Typer(help="mlsec: the ML Security Platform.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Service databases and their migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One clear line on stderr, no traceback."""
+    err_console.print(f"[red]error:[/red] {message}", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigurationError as exc:
+        fail(str(exc))
+
+
+def _spec(name: str) -> ServiceSpec:
+    try:
+        return get_spec(name)
+    except KeyError as exc:
+        fail(str(exc.args[0]))
+
+
+def _run(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    try:
+        return asyncio.run(factory())
+    except ConfigurationError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def up() -> None:
+    """Start MLflow and every service, wait until all are ready, stream their logs; Ctrl-C stops all."""
+    from mlsec.launcher.supervisor import Supervisor
+
+    settings = _settings()
+    code = _run(lambda: Supervisor(settings).run())
+    raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    service: Annotated[str, typer.Argument(help="Service name, e.g. model-api.")],
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Override the service's port.")] = None,
+) -> None:
+    """Run one service in the foreground (how a distributed deployment runs them)."""
+    from mlsec.launcher.serve import serve as serve_service
+
+    settings, spec = _settings(), _spec(service)
+    try:
+        serve_service(spec, settings, port=port)
+    except ConfigurationError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Show every service's health; exits 1 when any is down."""
+    settings = _settings()
+    rows = _run(lambda: _collect_status(settings))
+    if as_json:
+        console.print_json(json.dumps(rows))
+    else:
+        table = Table(title="mlsec services")
+        for column in ("service", "url", "status", "version", "latency"):
+            table.add_column(column)
+        for row in rows:
+            colour = "green" if row["status"] == "healthy" else "red"
+            table.add_row(row["service"], row["url"], f"[{colour}]{row['status']}[/{colour}]",
+                          row.get("version") or "-", f"{row['latency_ms']:.0f} ms")
+        console.print(table)
+    raise typer.Exit(0 if all(row["status"] == "healthy" for row in rows) else 1)
+
+
+async def _collect_status(settings: Settings) -> list[dict[str, Any]]:
+    async with create_http_client(settings) as http:
+        async def one(spec: ServiceSpec) -> dict[str, Any]:
+            client = ServiceClient(spec.name, settings.url_for(spec), http, settings)
+            started = time.perf_counter()
+            row: dict[str, Any] = {"service": spec.name, "url": client.base_url}
+            try:
+                health = await client.get_health()
+                row.update(status=health.get("status", "unknown"), version=health.get("version"))
+            except ServiceCallError as exc:
+                row.update(status="down", error=str(exc))
+            row["latency_ms"] = (time.perf_counter() - started) * 1000
+            return row
+
+        return list(await asyncio.gather(*(one(spec) for spec in SERVICES)))
+
+
+@app.command()
+def config(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Print the effective configuration (secrets masked)."""
+    shown = effective_settings(_settings())
+    if as_json:
+        console.print_json(json.dumps(shown))
+        return
+    table = Table(title="mlsec configuration")
+    table.add_column("variable")
+    table.add_column("value")
+    for name, value in shown.items():
+        table.add_row(name, value)
+    console.print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade(service: Annotated[str | None, typer.Argument(help="One service; all when omitted.")] = None) -> None:
+    """Apply every pending migration to the service databases (services also do it at start-up)."""
+    from mlsec.core.database import Database, ensure_database
+    from mlsec.core.migrations import current_revision, upgrade_to_head
+    from mlsec.launcher.preflight import check_database
+
+    settings = _settings()
+    specs = [_spec(service)] if service else list(SERVICES)
+
+    async def upgrade_all() -> list[tuple[str, str | None]]:
+        done = []
+        for spec in specs:
+            await check_database(settings, spec)
+            url = settings.database_url_for(spec)
+            await ensure_database(url)
+            db = Database(url)
+            try:
+                await upgrade_to_head(db, spec.key)
+                done.append((spec.name, await current_revision(db)))
+            finally:
+                await db.dispose()
+        return done
+
+    for name, revision in _run(upgrade_all):
+        console.print(f"{name}: at {revision}")
+
+
+@db_app.command("revision")
+def db_revision(
+    service: Annotated[str, typer.Argument(help="Service whose history gets the revision.")],
+    message: Annotated[str, typer.Option("-m", "--message", help="What the migration does.")],
+) -> None:
+    """Write a new, empty migration file for one service, to be filled in by hand."""
+    from alembic import command
+
+    from mlsec.core.migrations import alembic_config, head_revision
+
+    spec = _spec(service)
+    head = head_revision(spec.key) or ""
+    number = int(head.rsplit("_", 1)[-1]) + 1 if head else 1
+    script = command.revision(alembic_config(spec.key), message=message, rev_id=f"{spec.key}_{number:04d}")
+    console.print(f"wrote {getattr(script, 'path', script)}")

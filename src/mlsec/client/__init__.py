@@ -1,0 +1,5 @@
+"""The Python SDK: the only way services, the gateway, the CLI and the tests call a service."""
+
+from mlsec.client.base import ServiceCallError, ServiceClient
+
+__all__ = ["ServiceCallError", "ServiceClient"]

@@ -1,0 +1,1 @@
+"""Infrastructure every service shares; imports no service."""

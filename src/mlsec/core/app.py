@@ -1,0 +1,138 @@
+"""The service app factory: what every service has in common, built the same way once.
+
+`create_service_app` gives a FastAPI app the health and metrics routes, the error envelope, the
+request-id/metrics middleware and OpenTelemetry, and a lifespan that builds the service's context
+(database migrated to head, cache, resilient HTTP client, event publisher) and closes it again.
+Nothing connects at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, nullcontext
+from dataclasses import dataclass, field
+from typing import Annotated
+
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, Request
+from sqlalchemy import MetaData
+
+from mlsec.core.cache import Cache, create_cache
+from mlsec.core.database import Database, ensure_database
+from mlsec.core.errors import install_error_handlers
+from mlsec.core.events import Event, EventHub, EventPublisher, create_event_sink
+from mlsec.core.health import DependencyCheck, build_health_router
+from mlsec.core.http import PROBE_EXTENSIONS, BreakerRegistry, create_http_client, timeout_for
+from mlsec.core.metrics import ServiceMetrics
+from mlsec.core.middleware import RequestContextMiddleware
+from mlsec.core.migrations import upgrade_to_head
+from mlsec.core.services import ServiceSpec
+from mlsec.core.settings import Settings
+from mlsec.core.telemetry import setup_telemetry
+
+
+@dataclass
+class ServiceContext:
+    """Everything a running service holds: built in the lifespan, closed there."""
+
+    spec: ServiceSpec
+    settings: Settings
+    db: Database
+    cache: Cache
+    http: httpx.AsyncClient
+    breakers: BreakerRegistry
+    events: EventPublisher
+    hub: EventHub | None = None
+    extras: dict[str, object] = field(default_factory=dict)
+
+    def publish(self, topic: str, type_: str, payload: dict[str, object] | None = None) -> bool:
+        """Publish an event from this service without waiting for its delivery."""
+        return self.events.publish(Event(topic=topic, type=type_, source=self.spec.name, payload=payload or {}))
+
+
+ServiceLifespan = Callable[[FastAPI, ServiceContext], AbstractAsyncContextManager[None]]
+ChecksFactory = Callable[[ServiceContext], list[DependencyCheck]]
+
+
+def get_context(request: Request) -> ServiceContext:
+    """The running service's context (a FastAPI dependency)."""
+    ctx: ServiceContext = request.app.state.ctx
+    return ctx
+
+
+ContextDep = Annotated[ServiceContext, Depends(get_context)]
+
+
+def _http_probe(client: httpx.AsyncClient, url: str, settings: Settings) -> Callable[[], object]:
+    async def probe() -> None:
+        response = await client.get(url, timeout=timeout_for(settings, "health"), extensions=PROBE_EXTENSIONS)
+        if response.status_code != 200:
+            raise RuntimeError(f"HTTP {response.status_code} from {url}")
+    return probe
+
+
+def default_checks(ctx: ServiceContext) -> list[DependencyCheck]:
+    """Database and cache (critical), MLflow and peer services (reported, not blocking readiness)."""
+    checks = [DependencyCheck("database", ctx.db.ping)]
+    if ctx.cache.backend == "redis":
+        checks.append(DependencyCheck("redis", ctx.cache.ping))
+    if ctx.spec.uses_mlflow:
+        checks.append(DependencyCheck("mlflow", _http_probe(ctx.http, f"{ctx.settings.mlflow_uri}/health",
+                                                            ctx.settings), critical=False))
+    for peer in ctx.spec.depends_on:
+        url = f"{ctx.settings.url_for(peer)}/health/live"
+        checks.append(DependencyCheck(peer, _http_probe(ctx.http, url, ctx.settings), critical=False))
+    return checks
+
+
+async def build_context(spec: ServiceSpec, settings: Settings, stack: AsyncExitStack, *,
+                        metadata: MetaData | None, hub: EventHub | None) -> ServiceContext:
+    """Open the service's resources on `stack`, database migrated to head."""
+    url = settings.database_url_for(spec)
+    await ensure_database(url)
+    db = Database(url)
+    stack.push_async_callback(db.dispose)
+    await upgrade_to_head(db, spec.key, metadata)
+    cache = create_cache(settings, namespace=spec.key)
+    stack.push_async_callback(cache.close)
+    breakers = BreakerRegistry(fail_max=settings.breaker_fail_max, reset_timeout=settings.breaker_reset_timeout)
+    http = create_http_client(settings, breakers=breakers)
+    stack.push_async_callback(http.aclose)
+    events = EventPublisher(create_event_sink(settings, http, local_hub=hub))
+    events.start()
+    stack.push_async_callback(events.close)
+    return ServiceContext(spec=spec, settings=settings, db=db, cache=cache, http=http, breakers=breakers,
+                          events=events, hub=hub)
+
+
+def create_service_app(spec: ServiceSpec, settings: Settings, *, metadata: MetaData | None = None,
+                       routers: Sequence[APIRouter] = (), lifespan: ServiceLifespan | None = None,
+                       checks: ChecksFactory = default_checks, hub: EventHub | None = None) -> FastAPI:
+    """A FastAPI app with everything every service shares; `routers` add the domain endpoints."""
+
+    @asynccontextmanager
+    async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            ctx = await build_context(spec, settings, stack, metadata=metadata, hub=hub)
+            app.state.ctx = ctx
+            app.state.dependency_checks = checks(ctx)
+            async with lifespan(app, ctx) if lifespan else nullcontext():
+                app.state.started = True
+                try:
+                    yield
+                finally:
+                    app.state.started = False
+            stack.callback(provider.shutdown)
+
+    app = FastAPI(title=f"mlsec {spec.name}", version=settings.version, description=spec.description,
+                  lifespan=app_lifespan)
+    app.state.started = False
+    app.state.metrics = ServiceMetrics(spec.name)
+    app.state.metrics.info.labels(spec.name, settings.version).set(1)
+    install_error_handlers(app)
+    app.include_router(build_health_router(spec.name, settings.version))
+    for router in routers:
+        app.include_router(router)
+    provider = setup_telemetry(app, settings, spec.name)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    return app

@@ -1,0 +1,104 @@
+"""One error base for the whole platform and the handlers that render the seed-001 envelope.
+
+Every error body is `{"error": true, "status_code", "message", "path", "timestamp", "details",
+"request_id"}`. Unknown exceptions become a generic 500 that carries the request id and never the
+exception text: a privacy service must not echo its input back in an error.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mlsec.core.logging import current_request_id
+
+
+class MlsecError(Exception):
+    """Base of every error a service raises on purpose; carries its HTTP status."""
+
+    status_code: int = 500
+
+    def __init__(self, message: str, *, status_code: int | None = None, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        if status_code is not None:
+            self.status_code = status_code
+        self.details = details or {}
+
+
+class NotFoundError(MlsecError):
+    status_code = 404
+
+
+class ConflictError(MlsecError):
+    status_code = 409
+
+
+class PayloadTooLargeError(MlsecError):
+    status_code = 413
+
+
+class InvalidInputError(MlsecError):
+    status_code = 422
+
+
+class ServiceUnavailableError(MlsecError):
+    status_code = 503
+
+
+def error_body(*, status_code: int, message: str, path: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The seed-001 error envelope."""
+    return {
+        "error": True,
+        "status_code": status_code,
+        "message": message,
+        "path": path,
+        "timestamp": datetime.now(UTC).isoformat(),
+        "details": details or {},
+        "request_id": current_request_id(),
+    }
+
+
+def error_response(request: Request, status_code: int, message: str, details: dict[str, Any] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body = error_body(status_code=status_code, message=message, path=request.url.path, details=details)
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+async def _handle_mlsec_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, MlsecError)
+    return error_response(request, exc.status_code, exc.message, exc.details)
+
+
+async def _handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 404 and exc.detail == "Not Found":
+        message = f"no route for {request.method} {request.url.path}"
+    elif exc.status_code == 405:
+        message = f"method {request.method} not allowed on {request.url.path}"
+    return error_response(request, exc.status_code, message, headers=exc.headers)
+
+
+async def _handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # The offending input is left out on purpose: it may hold personal data or secrets.
+    errors = [
+        {"location": [str(part) for part in err.get("loc", ())], "message": err.get("msg", ""), "type": err.get("type", "")}
+        for err in exc.errors()
+    ]
+    summary = "; ".join(f"{'.'.join(e['location'])}: {e['message']}" for e in errors[:5])
+    return error_response(request, 422, f"invalid request: {summary}", {"errors": errors})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every error of the app in the envelope (unexpected ones: see the middleware)."""
+    app.add_exception_handler(MlsecError, _handle_mlsec_error)
+    app.add_exception_handler(StarletteHTTPException, _handle_http_exception)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)

@@ -1,0 +1,208 @@
+"""The resilient HTTP client every service-to-service call goes through.
+
+All resilience lives in one transport that wraps httpx's: explicit timeouts per operation class
+(seed 001: default 30 s, training 300 s, prediction 10 s), retries with exponential backoff and
+jitter for idempotent requests only (and for 429/502/503/504, honouring a capped `Retry-After`),
+a circuit breaker per target host (pybreaker), and propagation of the request id and the
+OpenTelemetry trace context. No client writes its own retry loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Literal
+
+import httpx
+import pybreaker
+from opentelemetry import propagate
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_exponential_jitter
+
+from mlsec.core.logging import current_request_id
+from mlsec.core.settings import Settings
+
+Operation = Literal["default", "training", "prediction", "health"]
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+HEALTH_TIMEOUT_SECONDS = 3.0
+PROBE_EXTENSIONS = {"mlsec_probe": True, "mlsec_retries": 0}
+"""Per-request extensions for a health probe: one attempt, around the circuit breaker."""
+logger = logging.getLogger("mlsec.http.client")
+
+
+class CircuitOpenError(httpx.TransportError):
+    """The target's circuit is open: the call was not attempted."""
+
+
+class _RetryableStatus(Exception):
+    """A response whose status says "try again"; carries it to the retry policy."""
+
+    def __init__(self, response: httpx.Response, retry_after: float | None):
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+        self.retry_after = retry_after
+
+
+class _ServerFailure(Exception):
+    """A 5xx response, raised inside the breaker so that it counts as a failure."""
+
+    def __init__(self, response: httpx.Response):
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+def timeout_for(settings: Settings, operation: Operation = "default") -> httpx.Timeout:
+    """The timeout of an operation class; connecting is always bounded separately."""
+    seconds = {
+        "default": settings.http_timeout_default,
+        "training": settings.http_timeout_training,
+        "prediction": settings.http_timeout_prediction,
+        "health": HEALTH_TIMEOUT_SECONDS,
+    }[operation]
+    return httpx.Timeout(seconds, connect=min(settings.http_connect_timeout, seconds))
+
+
+def parse_retry_after(value: str | None, cap: float) -> float | None:
+    """Seconds from a `Retry-After` header (delta-seconds form), capped; None when absent or odd."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return max(0.0, min(seconds, cap))
+
+
+class BreakerRegistry:
+    """One circuit breaker per target host:port, created on first use."""
+
+    def __init__(self, *, fail_max: int, reset_timeout: float):
+        self.fail_max = fail_max
+        self.reset_timeout = reset_timeout
+        self._breakers: dict[str, pybreaker.CircuitBreaker] = {}
+
+    def for_target(self, target: str) -> pybreaker.CircuitBreaker:
+        breaker = self._breakers.get(target)
+        if breaker is None:
+            breaker = pybreaker.CircuitBreaker(
+                fail_max=self.fail_max, reset_timeout=self.reset_timeout, name=target,
+                throw_new_error_on_trip=False,
+            )
+            self._breakers[target] = breaker
+        return breaker
+
+    def states(self) -> dict[str, str]:
+        """Each known target's breaker state: closed, open or half-open."""
+        return {target: str(breaker.current_state) for target, breaker in self._breakers.items()}
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    """Network failures and "try again" statuses; never an open circuit (it will not close soon)."""
+    if isinstance(exc, CircuitOpenError):
+        return False
+    return isinstance(exc, (httpx.TransportError, _RetryableStatus))
+
+
+def _target(request: httpx.Request) -> str:
+    return f"{request.url.host}:{request.url.port or (443 if request.url.scheme == 'https' else 80)}"
+
+
+class ResilientTransport(httpx.AsyncBaseTransport):
+    """Wraps another transport with retries, a per-host circuit breaker and context propagation."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, breakers: BreakerRegistry, retries: int,
+                 backoff_initial: float, backoff_max: float, retry_after_max: float):
+        self.inner = inner
+        self.breakers = breakers
+        self.retries = retries
+        self.retry_after_max = retry_after_max
+        self._backoff = wait_exponential_jitter(initial=backoff_initial, max=backoff_max, jitter=backoff_initial)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self._propagate_context(request)
+        retries = int(request.extensions.get("mlsec_retries", self.retries))
+        attempts = retries + 1 if request.method in IDEMPOTENT_METHODS else 1
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(attempts),
+            wait=self._wait,
+            retry=retry_if_exception(_is_retryable),
+            reraise=True,
+            before_sleep=self._log_retry,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._attempt(request)
+        except _RetryableStatus as exc:  # retries exhausted: hand back the last answer
+            return exc.response
+        raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
+
+    async def _attempt(self, request: httpx.Request) -> httpx.Response:
+        if request.extensions.get("mlsec_probe"):
+            # A health probe must see the target as it is now, not as its breaker remembers it.
+            return await self.inner.handle_async_request(request)
+        breaker = self.breakers.for_target(_target(request))
+        try:
+            with self._guard(breaker, request):
+                response = await self.inner.handle_async_request(request)
+                if response.status_code >= 500:
+                    raise _ServerFailure(response)
+        except _ServerFailure as failure:
+            response = failure.response
+        if response.status_code in RETRY_STATUSES and request.method in IDEMPOTENT_METHODS:
+            await response.aread()
+            retry_after = parse_retry_after(response.headers.get("retry-after"), self.retry_after_max)
+            raise _RetryableStatus(response, retry_after)
+        return response
+
+    @contextmanager
+    def _guard(self, breaker: pybreaker.CircuitBreaker, request: httpx.Request) -> Iterator[None]:
+        try:
+            with breaker.calling():
+                yield
+        except pybreaker.CircuitBreakerError as exc:
+            raise CircuitOpenError(f"circuit open for {_target(request)}", request=request) from exc
+
+    def _wait(self, state: RetryCallState) -> float:
+        backoff = self._backoff(state)
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, _RetryableStatus) and exc.retry_after is not None:
+            return max(backoff, exc.retry_after)
+        return backoff
+
+    @staticmethod
+    def _log_retry(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        logger.warning("http.retry", extra={"attempt": state.attempt_number, "reason": type(exc).__name__})
+
+    @staticmethod
+    def _propagate_context(request: httpx.Request) -> None:
+        request_id = current_request_id()
+        if request_id and "x-request-id" not in request.headers:
+            request.headers["x-request-id"] = request_id
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        for key, value in carrier.items():
+            request.headers.setdefault(key, value)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def create_http_client(settings: Settings, *, breakers: BreakerRegistry | None = None,
+                       inner: httpx.AsyncBaseTransport | None = None,
+                       headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+    """A pooled AsyncClient whose every call goes through the resilient transport."""
+    registry = breakers or BreakerRegistry(fail_max=settings.breaker_fail_max,
+                                           reset_timeout=settings.breaker_reset_timeout)
+    transport = ResilientTransport(
+        inner or httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=100, max_keepalive_connections=20)),
+        breakers=registry,
+        retries=settings.http_retries,
+        backoff_initial=settings.http_backoff_initial,
+        backoff_max=settings.http_backoff_max,
+        retry_after_max=settings.http_retry_after_max,
+    )
+    return httpx.AsyncClient(transport=transport, timeout=timeout_for(settings), headers=headers)

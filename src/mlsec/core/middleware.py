@@ -1,0 +1,109 @@
+"""Pure-ASGI middleware: request id, access log and request metrics in one pass.
+
+Pure ASGI (not BaseHTTPMiddleware) so it adds no task per request and leaves streaming and
+WebSockets alone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import traceback
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mlsec.core.errors import error_body
+from mlsec.core.logging import reset_request_id, set_request_id
+from mlsec.core.metrics import ServiceMetrics
+
+REQUEST_ID_HEADER = "x-request-id"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_UNMATCHED_ROUTE = "<unmatched>"
+QUIET_ROUTES = ("/health", "/metrics")  # probes: logged at DEBUG so they do not drown real traffic
+logger = logging.getLogger("mlsec.http")
+
+
+def _incoming_request_id(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            if _VALID_REQUEST_ID.match(candidate):
+                return candidate
+    return uuid.uuid4().hex
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's path template, so metrics never get one label per URL."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) else _UNMATCHED_ROUTE
+
+
+class RequestContextMiddleware:
+    """Give every request an id (kept from `X-Request-ID` when valid), log and measure it."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics):
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        request_id = _incoming_request_id(scope)
+        token = set_request_id(request_id)
+        try:
+            if scope["type"] == "websocket":
+                await self.app(scope, receive, send)
+            else:
+                await self._serve_http(scope, receive, send, request_id)
+        finally:
+            reset_request_id(token)
+
+    async def _serve_http(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
+        status = 500
+        response_started = False
+        header = (REQUEST_ID_HEADER.encode(), request_id.encode())
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_started = True
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        started = time.perf_counter()
+        self.metrics.in_progress.inc()
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # The stack is logged, never the exception text: it may quote personal data.
+            logger.error("http.unhandled_error", extra={"error_type": type(exc).__name__,
+                                                         "stack": "".join(traceback.format_tb(exc.__traceback__))})
+            if response_started:
+                raise
+            await _send_internal_error(send_with_id, scope["path"])
+        finally:
+            self.metrics.in_progress.dec()
+            seconds = time.perf_counter() - started
+            route = _route_template(scope)
+            self.metrics.observe(method=scope["method"], route=route, status=status, seconds=seconds)
+            logger.log(
+                logging.DEBUG if route.startswith(QUIET_ROUTES) else logging.INFO,
+                "http.request",
+                extra={"method": scope["method"], "path": scope["path"], "route": route,
+                       "status": status, "duration_ms": round(seconds * 1000, 2)},
+            )
+
+
+async def _send_internal_error(send: Send, path: str) -> None:
+    """A generic 500 in the error envelope: request id, no exception text."""
+    body = json.dumps(error_body(status_code=500, message="internal server error", path=path,
+                                 details={"error_type": "internal"})).encode()
+    await send({"type": "http.response.start", "status": 500,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,62 @@
+"""`mlsec serve SERVICE`: run one service in this process (how a distributed deployment runs them)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import os
+
+import uvicorn
+from fastapi import FastAPI
+
+from mlsec.core.logging import configure_logging
+from mlsec.core.services import ServiceSpec
+from mlsec.core.settings import Settings
+from mlsec.launcher.preflight import check_database, check_ports, check_redis
+
+PARENT_PID_ENV = "MLSEC_PARENT_PID"
+
+
+def build_app(spec: ServiceSpec, settings: Settings) -> FastAPI:
+    """Import the service's package and build its app (services are imported only here)."""
+    module = importlib.import_module(spec.app_module)
+    app: FastAPI = module.create_app(settings)
+    return app
+
+
+async def _exit_with_parent(server: uvicorn.Server) -> None:
+    """Stop when the supervisor that started us is gone, so no service outlives `mlsec up`."""
+    parent = int(os.environ.get(PARENT_PID_ENV, "0"))
+    if not parent:
+        return
+    while os.getppid() == parent:
+        await asyncio.sleep(1.0)
+    server.should_exit = True
+
+
+async def _serve(spec: ServiceSpec, settings: Settings, port: int) -> None:
+    await check_redis(settings)
+    await check_database(settings, spec)
+    config = uvicorn.Config(build_app(spec, settings), host=settings.host, port=port, log_config=None,
+                            access_log=False, lifespan="on", timeout_graceful_shutdown=10,
+                            server_header=False)
+    server = uvicorn.Server(config)
+    watchdog = asyncio.create_task(_exit_with_parent(server))
+    try:
+        await server.serve()
+    finally:
+        watchdog.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watchdog
+    if not server.started:
+        raise SystemExit(1)
+
+
+def serve(spec: ServiceSpec, settings: Settings, *, port: int | None = None) -> None:
+    """Check the configuration, then run the service until SIGINT or SIGTERM."""
+    configure_logging(spec.name, settings.log_level)
+    if port is not None:
+        settings = settings.model_copy(update={f"{spec.key}_port": port})
+    check_ports(settings, [spec], mlflow=False)
+    asyncio.run(_serve(spec, settings, settings.port_for(spec)))

@@ -1,0 +1,1 @@
+"""Pure ML and privacy logic; imports no web, database or service code."""

@@ -1,0 +1,1 @@
+"""The platform services; each is its own FastAPI app, process and database."""

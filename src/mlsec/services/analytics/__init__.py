@@ -1,0 +1,1 @@
+"""The analytics service (port 8006): drift, performance, red team, auto-retrain and promotion."""

@@ -1,0 +1,1 @@
+"""The business metrics service (port 8004): KPI time series and reports."""

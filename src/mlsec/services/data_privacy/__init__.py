@@ -1,0 +1,1 @@
+"""The data privacy service (port 8008): PII, anonymization, consent, retention and audit."""

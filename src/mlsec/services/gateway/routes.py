@@ -1,0 +1,30 @@
+"""The gateway's event routes: services post their events here (embedded mode)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from mlsec.core.app import ContextDep
+from mlsec.core.errors import ServiceUnavailableError
+from mlsec.core.events import Event
+from mlsec.services.gateway.schemas import EventAccepted, EventList
+
+router = APIRouter(tags=["events"])
+
+
+@router.post("/events", status_code=202, response_model=EventAccepted)
+async def post_event(event: Event, ctx: ContextDep) -> EventAccepted:
+    """Accept an event from a service and fan it out to every live subscriber."""
+    if not ctx.events.publish(event):
+        raise ServiceUnavailableError("event queue is full; retry later", details={"dropped": ctx.events.dropped})
+    return EventAccepted(id=event.id, topic=event.topic, accepted=True)
+
+
+@router.get("/events", response_model=EventList)
+async def get_events(ctx: ContextDep, topic: Annotated[str | None, Query(max_length=64)] = None,
+                     limit: Annotated[int, Query(ge=1, le=500)] = 100) -> EventList:
+    """The most recent events the hub has seen, newest last, optionally of one topic."""
+    hub = ctx.hub
+    assert hub is not None, "the gateway always runs with a hub"
+    events = hub.recent(topic=topic, limit=limit)
+    return EventList(events=events, count=len(events), subscribers=hub.subscriber_count, dropped=hub.dropped)

@@ -1,0 +1,18 @@
+"""Request and response models of the gateway's own routes."""
+
+from pydantic import BaseModel
+
+from mlsec.core.events import Event
+
+
+class EventAccepted(BaseModel):
+    id: str
+    topic: str
+    accepted: bool
+
+
+class EventList(BaseModel):
+    events: list[Event]
+    count: int
+    subscribers: int
+    dropped: int
