@@ -90,14 +90,20 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
             table.add_column(column)
         for row in rows:
             colour = "green" if row["status"] == "healthy" else "red"
-            table.add_row(row["service"], row["url"], f"[{colour}]{row['status']}[/{colour}]",
-                          row.get("version") or "-", f"{row['latency_ms']:.0f} ms")
+            table.add_row(
+                row["service"],
+                row["url"],
+                f"[{colour}]{row['status']}[/{colour}]",
+                row.get("version") or "-",
+                f"{row['latency_ms']:.0f} ms",
+            )
         console.print(table)
     raise typer.Exit(0 if all(row["status"] == "healthy" for row in rows) else 1)
 
 
 async def _collect_status(settings: Settings) -> list[dict[str, Any]]:
     async with create_http_client(settings) as http:
+
         async def one(spec: ServiceSpec) -> dict[str, Any]:
             client = ServiceClient(spec.name, settings.url_for(spec), http, settings)
             started = time.perf_counter()

@@ -16,8 +16,9 @@ from mlsec.core.settings import Settings
 class ServiceCallError(Exception):
     """A service could not be reached, or answered with an error envelope."""
 
-    def __init__(self, service: str, message: str, *, status_code: int | None = None,
-                 body: dict[str, Any] | None = None):
+    def __init__(
+        self, service: str, message: str, *, status_code: int | None = None, body: dict[str, Any] | None = None
+    ):
         super().__init__(f"{service}: {message}")
         self.service = service
         self.status_code = status_code
@@ -33,12 +34,14 @@ class ServiceClient:
         self.http = http
         self.settings = settings
 
-    async def request(self, method: str, path: str, *, operation: Operation = "default",
-                      **kwargs: Any) -> httpx.Response:
+    async def request(
+        self, method: str, path: str, *, operation: Operation = "default", **kwargs: Any
+    ) -> httpx.Response:
         """Send a request; transport failures and error statuses become ServiceCallError."""
         try:
-            response = await self.http.request(method, f"{self.base_url}{path}",
-                                               timeout=timeout_for(self.settings, operation), **kwargs)
+            response = await self.http.request(
+                method, f"{self.base_url}{path}", timeout=timeout_for(self.settings, operation), **kwargs
+            )
         except httpx.HTTPError as exc:
             raise ServiceCallError(self.service, f"unreachable: {type(exc).__name__}") from exc
         if response.status_code >= 400:

@@ -8,7 +8,7 @@ Nothing connects at import time.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -63,11 +63,12 @@ def get_context(request: Request) -> ServiceContext:
 ContextDep = Annotated[ServiceContext, Depends(get_context)]
 
 
-def _http_probe(client: httpx.AsyncClient, url: str, settings: Settings) -> Callable[[], object]:
+def _http_probe(client: httpx.AsyncClient, url: str, settings: Settings) -> Callable[[], Awaitable[None]]:
     async def probe() -> None:
         response = await client.get(url, timeout=timeout_for(settings, "health"), extensions=PROBE_EXTENSIONS)
         if response.status_code != 200:
             raise RuntimeError(f"HTTP {response.status_code} from {url}")
+
     return probe
 
 
@@ -77,16 +78,20 @@ def default_checks(ctx: ServiceContext) -> list[DependencyCheck]:
     if ctx.cache.backend == "redis":
         checks.append(DependencyCheck("redis", ctx.cache.ping))
     if ctx.spec.uses_mlflow:
-        checks.append(DependencyCheck("mlflow", _http_probe(ctx.http, f"{ctx.settings.mlflow_uri}/health",
-                                                            ctx.settings), critical=False))
+        checks.append(
+            DependencyCheck(
+                "mlflow", _http_probe(ctx.http, f"{ctx.settings.mlflow_uri}/health", ctx.settings), critical=False
+            )
+        )
     for peer in ctx.spec.depends_on:
         url = f"{ctx.settings.url_for(peer)}/health/live"
         checks.append(DependencyCheck(peer, _http_probe(ctx.http, url, ctx.settings), critical=False))
     return checks
 
 
-async def build_context(spec: ServiceSpec, settings: Settings, stack: AsyncExitStack, *,
-                        metadata: MetaData | None, hub: EventHub | None) -> ServiceContext:
+async def build_context(
+    spec: ServiceSpec, settings: Settings, stack: AsyncExitStack, *, metadata: MetaData | None, hub: EventHub | None
+) -> ServiceContext:
     """Open the service's resources on `stack`, database migrated to head."""
     url = settings.database_url_for(spec)
     await ensure_database(url)
@@ -101,13 +106,21 @@ async def build_context(spec: ServiceSpec, settings: Settings, stack: AsyncExitS
     events = EventPublisher(create_event_sink(settings, http, local_hub=hub))
     events.start()
     stack.push_async_callback(events.close)
-    return ServiceContext(spec=spec, settings=settings, db=db, cache=cache, http=http, breakers=breakers,
-                          events=events, hub=hub)
+    return ServiceContext(
+        spec=spec, settings=settings, db=db, cache=cache, http=http, breakers=breakers, events=events, hub=hub
+    )
 
 
-def create_service_app(spec: ServiceSpec, settings: Settings, *, metadata: MetaData | None = None,
-                       routers: Sequence[APIRouter] = (), lifespan: ServiceLifespan | None = None,
-                       checks: ChecksFactory = default_checks, hub: EventHub | None = None) -> FastAPI:
+def create_service_app(
+    spec: ServiceSpec,
+    settings: Settings,
+    *,
+    metadata: MetaData | None = None,
+    routers: Sequence[APIRouter] = (),
+    lifespan: ServiceLifespan | None = None,
+    checks: ChecksFactory = default_checks,
+    hub: EventHub | None = None,
+) -> FastAPI:
     """A FastAPI app with everything every service shares; `routers` add the domain endpoints."""
 
     @asynccontextmanager
@@ -124,8 +137,9 @@ def create_service_app(spec: ServiceSpec, settings: Settings, *, metadata: MetaD
                     app.state.started = False
             stack.callback(provider.shutdown)
 
-    app = FastAPI(title=f"mlsec {spec.name}", version=settings.version, description=spec.description,
-                  lifespan=app_lifespan)
+    app = FastAPI(
+        title=f"mlsec {spec.name}", version=settings.version, description=spec.description, lifespan=app_lifespan
+    )
     app.state.started = False
     app.state.metrics = ServiceMetrics(spec.name)
     app.state.metrics.info.labels(spec.name, settings.version).set(1)

@@ -101,8 +101,9 @@ class RedisCache:
 
 def create_redis(url: str, *, blocking_reads: bool = False) -> Redis:
     """A Redis client that fails fast on a dead server; `blocking_reads` for pub/sub listeners."""
-    return Redis.from_url(url, socket_connect_timeout=3, socket_timeout=None if blocking_reads else 5,
-                          health_check_interval=30)
+    return Redis.from_url(
+        url, socket_connect_timeout=3, socket_timeout=None if blocking_reads else 5, health_check_interval=30
+    )
 
 
 def create_cache(settings: Settings, *, namespace: str) -> Cache:

@@ -7,6 +7,7 @@ exception text: a privacy service must not echo its input back in an error.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
@@ -65,8 +66,13 @@ def error_body(*, status_code: int, message: str, path: str, details: dict[str, 
     }
 
 
-def error_response(request: Request, status_code: int, message: str, details: dict[str, Any] | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    request: Request,
+    status_code: int,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
     body = error_body(status_code=status_code, message=message, path=request.url.path, details=details)
     return JSONResponse(body, status_code=status_code, headers=headers)
 
@@ -90,7 +96,11 @@ async def _handle_validation_error(request: Request, exc: Exception) -> JSONResp
     assert isinstance(exc, RequestValidationError)
     # The offending input is left out on purpose: it may hold personal data or secrets.
     errors = [
-        {"location": [str(part) for part in err.get("loc", ())], "message": err.get("msg", ""), "type": err.get("type", "")}
+        {
+            "location": [str(part) for part in err.get("loc", ())],
+            "message": err.get("msg", ""),
+            "type": err.get("type", ""),
+        }
         for err in exc.errors()
     ]
     summary = "; ".join(f"{'.'.join(e['location'])}: {e['message']}" for e in errors[:5])

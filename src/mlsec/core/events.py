@@ -83,13 +83,13 @@ class EventPublisher:
             finally:
                 self._queue.task_done()
 
-    async def flush(self, timeout: float = 5.0) -> None:
+    async def flush(self, within: float = 5.0) -> None:
         """Wait until queued events are delivered (or failed)."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._queue.join(), timeout)
+            await asyncio.wait_for(self._queue.join(), within)
 
     async def close(self) -> None:
-        await self.flush(timeout=2.0)
+        await self.flush(within=2.0)
         if self._worker is not None:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -105,8 +105,9 @@ class HttpEventSink:
         self.url = f"{gateway_url}/events"
 
     async def deliver(self, event: Event) -> None:
-        response = await self.client.post(self.url, content=event.model_dump_json(),
-                                          headers={"content-type": "application/json"})
+        response = await self.client.post(
+            self.url, content=event.model_dump_json(), headers={"content-type": "application/json"}
+        )
         response.raise_for_status()
 
     async def close(self) -> None:
@@ -191,7 +192,7 @@ async def relay_redis_events(redis: Redis, hub: EventHub) -> None:
             except ValueError:
                 logger.warning("events.invalid_message")
     finally:
-        await pubsub.aclose()
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
 def create_event_sink(settings: Settings, client: httpx.AsyncClient, *, local_hub: EventHub | None = None) -> EventSink:

@@ -72,8 +72,12 @@ async def _run_check(check: DependencyCheck) -> CheckResult:
         await asyncio.wait_for(check.probe(), CHECK_TIMEOUT_SECONDS)
     except Exception as exc:  # any failure means "down"; the reason is named, not its traceback
         reason = "timed out" if isinstance(exc, TimeoutError) else (str(exc).splitlines() or [""])[0][:200]
-        return CheckResult(status="down", critical=check.critical, latency_ms=_ms(started),
-                           error=f"{type(exc).__name__}: {reason}".rstrip(": "))
+        return CheckResult(
+            status="down",
+            critical=check.critical,
+            latency_ms=_ms(started),
+            error=f"{type(exc).__name__}: {reason}".rstrip(": "),
+        )
     return CheckResult(status="up", critical=check.critical, latency_ms=_ms(started))
 
 
@@ -103,8 +107,13 @@ def build_health_router(service: str, version: str) -> APIRouter:
 
     @router.get("/health", response_model=HealthRead)
     async def get_health() -> HealthRead:
-        return HealthRead(status="healthy", service=service, version=version, timestamp=datetime.now(UTC),
-                          uptime_seconds=round(time.monotonic() - started, 3))
+        return HealthRead(
+            status="healthy",
+            service=service,
+            version=version,
+            timestamp=datetime.now(UTC),
+            uptime_seconds=round(time.monotonic() - started, 3),
+        )
 
     @router.get("/health/live", response_model=LiveRead)
     async def get_liveness() -> LiveRead:
@@ -116,8 +125,9 @@ def build_health_router(service: str, version: str) -> APIRouter:
         down = _down(results, critical_only=True)
         if down or not getattr(request.app.state, "started", False):
             reason = f"{', '.join(down)} down" if down else "still starting"
-            raise ServiceUnavailableError(f"{service} is not ready: {reason}",
-                                          details={"checks": _dump(results), "down": down})
+            raise ServiceUnavailableError(
+                f"{service} is not ready: {reason}", details={"checks": _dump(results), "down": down}
+            )
         return ReadyRead(status="ready", service=service, checks=results)
 
     @router.get("/health/deep", response_model=DeepRead)
@@ -126,10 +136,12 @@ def build_health_router(service: str, version: str) -> APIRouter:
         critical_down = _down(results, critical_only=True)
         down = _down(results, critical_only=False)
         if critical_down:
-            raise ServiceUnavailableError(f"{service} is unhealthy: {', '.join(down)} down",
-                                          details={"checks": _dump(results), "down": down})
-        return DeepRead(status="degraded" if down else "healthy", service=service, version=version,
-                        checks=results, down=down)
+            raise ServiceUnavailableError(
+                f"{service} is unhealthy: {', '.join(down)} down", details={"checks": _dump(results), "down": down}
+            )
+        return DeepRead(
+            status="degraded" if down else "healthy", service=service, version=version, checks=results, down=down
+        )
 
     @router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
     async def get_metrics(request: Request) -> Response:

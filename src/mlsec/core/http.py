@@ -36,7 +36,7 @@ class CircuitOpenError(httpx.TransportError):
     """The target's circuit is open: the call was not attempted."""
 
 
-class _RetryableStatus(Exception):
+class _RetryableStatusError(Exception):
     """A response whose status says "try again"; carries it to the retry policy."""
 
     def __init__(self, response: httpx.Response, retry_after: float | None):
@@ -45,7 +45,7 @@ class _RetryableStatus(Exception):
         self.retry_after = retry_after
 
 
-class _ServerFailure(Exception):
+class _ServerFailureError(Exception):
     """A 5xx response, raised inside the breaker so that it counts as a failure."""
 
     def __init__(self, response: httpx.Response):
@@ -87,7 +87,9 @@ class BreakerRegistry:
         breaker = self._breakers.get(target)
         if breaker is None:
             breaker = pybreaker.CircuitBreaker(
-                fail_max=self.fail_max, reset_timeout=self.reset_timeout, name=target,
+                fail_max=self.fail_max,
+                reset_timeout=self.reset_timeout,
+                name=target,
                 throw_new_error_on_trip=False,
             )
             self._breakers[target] = breaker
@@ -102,7 +104,7 @@ def _is_retryable(exc: BaseException) -> bool:
     """Network failures and "try again" statuses; never an open circuit (it will not close soon)."""
     if isinstance(exc, CircuitOpenError):
         return False
-    return isinstance(exc, (httpx.TransportError, _RetryableStatus))
+    return isinstance(exc, (httpx.TransportError, _RetryableStatusError))
 
 
 def _target(request: httpx.Request) -> str:
@@ -112,13 +114,21 @@ def _target(request: httpx.Request) -> str:
 class ResilientTransport(httpx.AsyncBaseTransport):
     """Wraps another transport with retries, a per-host circuit breaker and context propagation."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, *, breakers: BreakerRegistry, retries: int,
-                 backoff_initial: float, backoff_max: float, retry_after_max: float):
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        *,
+        breakers: BreakerRegistry,
+        retries: int,
+        backoff_initial: float,
+        backoff_max: float,
+        retry_after_max: float,
+    ):
         self.inner = inner
         self.breakers = breakers
         self.retries = retries
         self.retry_after_max = retry_after_max
-        self._backoff = wait_exponential_jitter(initial=backoff_initial, max=backoff_max, jitter=backoff_initial)
+        self._backoff = wait_exponential_jitter(multiplier=backoff_initial, max=backoff_max, jitter=backoff_initial)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self._propagate_context(request)
@@ -135,7 +145,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
             async for attempt in retrying:
                 with attempt:
                     return await self._attempt(request)
-        except _RetryableStatus as exc:  # retries exhausted: hand back the last answer
+        except _RetryableStatusError as exc:  # retries exhausted: hand back the last answer
             return exc.response
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
@@ -148,13 +158,13 @@ class ResilientTransport(httpx.AsyncBaseTransport):
             with self._guard(breaker, request):
                 response = await self.inner.handle_async_request(request)
                 if response.status_code >= 500:
-                    raise _ServerFailure(response)
-        except _ServerFailure as failure:
+                    raise _ServerFailureError(response)
+        except _ServerFailureError as failure:
             response = failure.response
         if response.status_code in RETRY_STATUSES and request.method in IDEMPOTENT_METHODS:
             await response.aread()
             retry_after = parse_retry_after(response.headers.get("retry-after"), self.retry_after_max)
-            raise _RetryableStatus(response, retry_after)
+            raise _RetryableStatusError(response, retry_after)
         return response
 
     @contextmanager
@@ -168,7 +178,7 @@ class ResilientTransport(httpx.AsyncBaseTransport):
     def _wait(self, state: RetryCallState) -> float:
         backoff = self._backoff(state)
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _RetryableStatus) and exc.retry_after is not None:
+        if isinstance(exc, _RetryableStatusError) and exc.retry_after is not None:
             return max(backoff, exc.retry_after)
         return backoff
 
@@ -191,12 +201,17 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-def create_http_client(settings: Settings, *, breakers: BreakerRegistry | None = None,
-                       inner: httpx.AsyncBaseTransport | None = None,
-                       headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+def create_http_client(
+    settings: Settings,
+    *,
+    breakers: BreakerRegistry | None = None,
+    inner: httpx.AsyncBaseTransport | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.AsyncClient:
     """A pooled AsyncClient whose every call goes through the resilient transport."""
-    registry = breakers or BreakerRegistry(fail_max=settings.breaker_fail_max,
-                                           reset_timeout=settings.breaker_reset_timeout)
+    registry = breakers or BreakerRegistry(
+        fail_max=settings.breaker_fail_max, reset_timeout=settings.breaker_reset_timeout
+    )
     transport = ResilientTransport(
         inner or httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=100, max_keepalive_connections=20)),
         breakers=registry,

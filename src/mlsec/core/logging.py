@@ -17,7 +17,10 @@ _request_id: ContextVar[str | None] = ContextVar("mlsec_request_id", default=Non
 
 # Attributes every LogRecord has; anything else was passed through `extra=` and is logged as a field.
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
-    "message", "asctime", "taskName", "color_message",  # uvicorn's ANSI copy of the message
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",  # uvicorn's ANSI copy of the message
 }
 
 

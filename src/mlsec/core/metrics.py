@@ -20,16 +20,19 @@ class ServiceMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         ProcessCollector(registry=self.registry)
         labels = ("method", "route", "status")
-        self.requests = Counter(
-            "mlsec_http_requests_total", "HTTP requests served.", labels, registry=self.registry
-        )
+        self.requests = Counter("mlsec_http_requests_total", "HTTP requests served.", labels, registry=self.registry)
         self.errors = Counter(
-            "mlsec_http_errors_total", "HTTP requests answered with a 4xx or 5xx status.", labels,
+            "mlsec_http_errors_total",
+            "HTTP requests answered with a 4xx or 5xx status.",
+            labels,
             registry=self.registry,
         )
         self.latency = Histogram(
-            "mlsec_http_request_duration_seconds", "Time to answer an HTTP request.", ("method", "route"),
-            buckets=LATENCY_BUCKETS, registry=self.registry,
+            "mlsec_http_request_duration_seconds",
+            "Time to answer an HTTP request.",
+            ("method", "route"),
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
         )
         self.in_progress = Gauge(
             "mlsec_http_requests_in_progress", "HTTP requests being served.", registry=self.registry

@@ -29,7 +29,7 @@ logger = logging.getLogger("mlsec.http")
 def _incoming_request_id(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
-            candidate = value.decode("latin-1")
+            candidate: str = value.decode("latin-1")
             if _VALID_REQUEST_ID.match(candidate):
                 return candidate
     return uuid.uuid4().hex
@@ -82,8 +82,10 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
             # The stack is logged, never the exception text: it may quote personal data.
-            logger.error("http.unhandled_error", extra={"error_type": type(exc).__name__,
-                                                         "stack": "".join(traceback.format_tb(exc.__traceback__))})
+            logger.error(
+                "http.unhandled_error",
+                extra={"error_type": type(exc).__name__, "stack": "".join(traceback.format_tb(exc.__traceback__))},
+            )
             if response_started:
                 raise
             await _send_internal_error(send_with_id, scope["path"])
@@ -95,15 +97,26 @@ class RequestContextMiddleware:
             logger.log(
                 logging.DEBUG if route.startswith(QUIET_ROUTES) else logging.INFO,
                 "http.request",
-                extra={"method": scope["method"], "path": scope["path"], "route": route,
-                       "status": status, "duration_ms": round(seconds * 1000, 2)},
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 2),
+                },
             )
 
 
 async def _send_internal_error(send: Send, path: str) -> None:
     """A generic 500 in the error envelope: request id, no exception text."""
-    body = json.dumps(error_body(status_code=500, message="internal server error", path=path,
-                                 details={"error_type": "internal"})).encode()
-    await send({"type": "http.response.start", "status": 500,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    body = json.dumps(
+        error_body(status_code=500, message="internal server error", path=path, details={"error_type": "internal"})
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -20,8 +20,9 @@ from mlsec.core.database import Database, new_metadata
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def alembic_config(service_key: str, *, connection: Connection | None = None,
-                   metadata: MetaData | None = None) -> Config:
+def alembic_config(
+    service_key: str, *, connection: Connection | None = None, metadata: MetaData | None = None
+) -> Config:
     """An Alembic config pointing at one service's history (no alembic.ini needed)."""
     versions = MIGRATIONS_DIR / service_key
     if not versions.is_dir():

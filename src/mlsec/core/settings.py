@@ -118,9 +118,16 @@ class Settings(BaseSettings):
         return value.strip()
 
     @field_validator(
-        "model_api_url", "training_url", "model_cache_url", "business_metrics_url",
-        "analytics_url", "gateway_url", "data_privacy_url", "tracing_url",
-        "control_tower_url", "mlflow_tracking_uri",
+        "model_api_url",
+        "training_url",
+        "model_cache_url",
+        "business_metrics_url",
+        "analytics_url",
+        "gateway_url",
+        "data_privacy_url",
+        "tracing_url",
+        "control_tower_url",
+        "mlflow_tracking_uri",
     )
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -204,9 +211,7 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url.format(service=spec.key)
         if self.postgres_url is not None:
-            return postgres_url_for_database(
-                self.postgres_url.get_secret_value(), f"{self.database_prefix}_{spec.key}"
-            )
+            return postgres_url_for_database(self.postgres_url.get_secret_value(), f"{self.database_prefix}_{spec.key}")
         return f"sqlite+aiosqlite:///{self.home.resolve() / 'db' / f'{spec.key}.db'}"
 
     @property

@@ -22,8 +22,7 @@ EXCLUDED_URLS = "health,metrics"
 
 def setup_telemetry(app: FastAPI, settings: Settings, service: str) -> TracerProvider:
     """Instrument the app; the first provider of the process also becomes the global one."""
-    provider = TracerProvider(resource=Resource.create({"service.name": service,
-                                                        "service.version": settings.version}))
+    provider = TracerProvider(resource=Resource.create({"service.name": service, "service.version": settings.version}))
     if settings.otel_exporter_otlp_endpoint:
         endpoint = settings.otel_exporter_otlp_endpoint.rstrip("/")
         if not endpoint.endswith("/v1/traces"):

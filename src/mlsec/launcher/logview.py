@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import json
 
-SERVICE_COLOURS = ("cyan", "green", "magenta", "yellow", "blue", "bright_cyan", "bright_green",
-                   "bright_magenta", "bright_yellow", "bright_blue")
+SERVICE_COLOURS = (
+    "cyan",
+    "green",
+    "magenta",
+    "yellow",
+    "blue",
+    "bright_cyan",
+    "bright_green",
+    "bright_magenta",
+    "bright_yellow",
+    "bright_blue",
+)
 _HIDDEN_FIELDS = frozenset({"ts", "level", "service", "logger", "event", "exc_info", "stack", "color_message"})
 
 

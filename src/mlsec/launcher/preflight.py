@@ -39,9 +39,7 @@ def check_ports(settings: Settings, services: Iterable[ServiceSpec], *, mlflow: 
             raise ConfigurationError(f"port {port} is given to both {seen[port]} and {name} (setting {setting})")
         seen[port] = name
         if not port_is_free(settings.host, port):
-            raise ConfigurationError(
-                f"port {port} for {name} on {settings.host} is already in use (setting {setting})"
-            )
+            raise ConfigurationError(f"port {port} for {name} on {settings.host} is already in use (setting {setting})")
 
 
 def database_setting(settings: Settings) -> str:

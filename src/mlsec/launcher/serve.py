@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import importlib
 import os
+import signal
+from collections.abc import Iterator
 
 import uvicorn
 from fastapi import FastAPI
@@ -16,6 +18,19 @@ from mlsec.core.settings import Settings
 from mlsec.launcher.preflight import check_database, check_ports, check_redis
 
 PARENT_PID_ENV = "MLSEC_PARENT_PID"
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, minus re-raising the stop signal after a graceful shutdown (exit code 0)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def build_app(spec: ServiceSpec, settings: Settings) -> FastAPI:
@@ -30,7 +45,7 @@ async def _exit_with_parent(server: uvicorn.Server) -> None:
     parent = int(os.environ.get(PARENT_PID_ENV, "0"))
     if not parent:
         return
-    while os.getppid() == parent:
+    while os.getppid() == parent:  # noqa: ASYNC110 - no event exists for "my parent died"
         await asyncio.sleep(1.0)
     server.should_exit = True
 
@@ -38,10 +53,17 @@ async def _exit_with_parent(server: uvicorn.Server) -> None:
 async def _serve(spec: ServiceSpec, settings: Settings, port: int) -> None:
     await check_redis(settings)
     await check_database(settings, spec)
-    config = uvicorn.Config(build_app(spec, settings), host=settings.host, port=port, log_config=None,
-                            access_log=False, lifespan="on", timeout_graceful_shutdown=10,
-                            server_header=False)
-    server = uvicorn.Server(config)
+    config = uvicorn.Config(
+        build_app(spec, settings),
+        host=settings.host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+        server_header=False,
+    )
+    server = _Server(config)
     watchdog = asyncio.create_task(_exit_with_parent(server))
     try:
         await server.serve()

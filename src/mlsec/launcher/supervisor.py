@@ -30,7 +30,7 @@ from rich.text import Text
 from mlsec.core.services import SERVICES
 from mlsec.core.settings import Settings
 from mlsec.launcher.logview import colour_for, render_line
-from mlsec.launcher.preflight import check_ports, check_redis
+from mlsec.launcher.preflight import check_database, check_ports, check_redis
 from mlsec.launcher.serve import PARENT_PID_ENV
 
 STOP_GRACE_SECONDS = 10.0
@@ -69,11 +69,20 @@ def mlflow_command(settings: Settings) -> list[str]:
     """The real MLflow tracking server: SQLite store and artifacts under MLSEC_HOME, one worker."""
     store = (settings.home / "mlflow").resolve()
     return [
-        sys.executable, "-m", "mlflow", "server",
-        "--host", settings.host, "--port", str(settings.mlflow_port),
-        "--backend-store-uri", f"sqlite:///{store / 'mlflow.db'}",
-        "--artifacts-destination", str(store / "artifacts"),
-        "--workers", "1",
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--host",
+        settings.host,
+        "--port",
+        str(settings.mlflow_port),
+        "--backend-store-uri",
+        f"sqlite:///{store / 'mlflow.db'}",
+        "--artifacts-destination",
+        str(store / "artifacts"),
+        "--workers",
+        "1",
     ]
 
 
@@ -93,24 +102,28 @@ class Supervisor:
         children = []
         if self.settings.mlflow_managed:
             uri = self.settings.mlflow_uri
-            children.append(Child("mlflow", mlflow_command(self.settings), f"{uri}/health", uri, "white",
-                                  logs / "mlflow.log"))
+            children.append(
+                Child("mlflow", mlflow_command(self.settings), f"{uri}/health", uri, "white", logs / "mlflow.log")
+            )
         for index, spec in enumerate(SERVICES):
             url = self.settings.url_for(spec)
             argv = [sys.executable, "-m", "mlsec", "serve", spec.name]
-            children.append(Child(spec.name, argv, f"{url}/health/ready", url, colour_for(index),
-                                  logs / f"{spec.name}.log"))
+            children.append(
+                Child(spec.name, argv, f"{url}/health/ready", url, colour_for(index), logs / f"{spec.name}.log")
+            )
         return children
 
     def _child_env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update({
-            "MLSEC_HOME": str(self.settings.home.resolve()),
-            "MLFLOW_TRACKING_URI": self.settings.mlflow_uri,
-            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-            "PYTHONUNBUFFERED": "1",
-            PARENT_PID_ENV: str(os.getpid()),
-        })
+        env.update(
+            {
+                "MLSEC_HOME": str(self.settings.home.resolve()),
+                "MLFLOW_TRACKING_URI": self.settings.mlflow_uri,
+                "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+                "PYTHONUNBUFFERED": "1",
+                PARENT_PID_ENV: str(os.getpid()),
+            }
+        )
         return env
 
     # ----- running ---------------------------------------------------------------------------
@@ -119,6 +132,7 @@ class Supervisor:
         """Start everything, wait for readiness, serve until stopped; the exit code."""
         check_ports(self.settings, SERVICES, mlflow=self.settings.mlflow_managed)
         await check_redis(self.settings)
+        await asyncio.gather(*(check_database(self.settings, spec) for spec in SERVICES))
         self.settings.logs_dir.mkdir(parents=True, exist_ok=True)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -147,15 +161,20 @@ class Supervisor:
         log_file = child.log_path.open("a", encoding="utf-8")
         child.started_at = time.monotonic()
         child.process = await asyncio.create_subprocess_exec(
-            *child.argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            stdin=asyncio.subprocess.DEVNULL, env=self._child_env(), start_new_session=True,
+            *child.argv,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            stdin=asyncio.subprocess.DEVNULL,
+            env=self._child_env(),
+            start_new_session=True,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
         child.pump = asyncio.create_task(self._pump(child, log_file), name=f"log-{child.name}")
 
     async def _pump(self, child: Child, log_file: IO[str]) -> None:
         """Copy the child's output to its log file and, rendered, to the terminal."""
-        assert child.process is not None and child.process.stdout is not None
+        assert child.process is not None
+        assert child.process.stdout is not None
         tag = Text(f"{child.name:<16} | ", style=child.colour)
         try:
             async for raw in child.process.stdout:
@@ -201,8 +220,9 @@ class Supervisor:
             for child in self.children:
                 if child.exited:
                     assert child.process is not None
-                    self.console.print(f"[red]{child.name} exited with code {child.process.returncode}; "
-                                       "stopping the platform[/red]")
+                    self.console.print(
+                        f"[red]{child.name} exited with code {child.process.returncode}; stopping the platform[/red]"
+                    )
                     self._print_tail(child)
                     return 1
             with contextlib.suppress(TimeoutError):
@@ -277,5 +297,7 @@ class Supervisor:
             took = f"{child.ready_after:.1f} s" if child.ready_after is not None else "-"
             table.add_row(child.name, child.url, "[green]ready[/green]", took)
         self.console.print(table)
-        self.console.print(f"[bold]all {len(self.children)} processes ready in {elapsed:.1f} s[/bold] - "
-                           f"gateway: {self.settings.url_for('gateway')}  (Ctrl-C stops everything)")
+        self.console.print(
+            f"[bold]all {len(self.children)} processes ready in {elapsed:.1f} s[/bold] - "
+            f"gateway: {self.settings.url_for('gateway')}  (Ctrl-C stops everything)"
+        )

@@ -35,5 +35,6 @@ async def _relay_events(_app: FastAPI, ctx: ServiceContext) -> AsyncIterator[Non
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The gateway ASGI app for the given settings (the environment's when omitted)."""
-    return create_service_app(get_spec("gateway"), settings or load_settings(), routers=[router],
-                              lifespan=_relay_events, hub=EventHub())
+    return create_service_app(
+        get_spec("gateway"), settings or load_settings(), routers=[router], lifespan=_relay_events, hub=EventHub()
+    )

@@ -21,8 +21,11 @@ async def post_event(event: Event, ctx: ContextDep) -> EventAccepted:
 
 
 @router.get("/events", response_model=EventList)
-async def get_events(ctx: ContextDep, topic: Annotated[str | None, Query(max_length=64)] = None,
-                     limit: Annotated[int, Query(ge=1, le=500)] = 100) -> EventList:
+async def get_events(
+    ctx: ContextDep,
+    topic: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> EventList:
     """The most recent events the hub has seen, newest last, optionally of one topic."""
     hub = ctx.hub
     assert hub is not None, "the gateway always runs with a hub"

@@ -1,0 +1,50 @@
+# The two commands: `make up` runs the platform, `make test` proves it.
+# Only Python 3.11+ is needed: uv is installed into a private virtualenv when missing.
+
+SHELL := /bin/bash
+UV_BOOTSTRAP := .uv-bootstrap
+UV := $(shell command -v uv 2>/dev/null || echo $(UV_BOOTSTRAP)/bin/uv)
+PYTHON ?= python3
+RUN := $(UV) run --frozen --no-sync
+
+.PHONY: help up test lint format typecheck pytest bench install clean
+
+help:
+	@echo "make up      start MLflow and every service (Ctrl-C stops all)"
+	@echo "make test    lint, type-check and run the test suite"
+	@echo "make bench   run the benchmarks and record the results"
+	@echo "make lint    ruff, formatting and the import-layer contracts"
+
+$(UV_BOOTSTRAP)/bin/uv:
+	@echo "uv not found: installing it into $(UV_BOOTSTRAP)"
+	$(PYTHON) -m venv $(UV_BOOTSTRAP)
+	$(UV_BOOTSTRAP)/bin/pip install --quiet uv
+
+install: $(if $(findstring $(UV_BOOTSTRAP),$(UV)),$(UV_BOOTSTRAP)/bin/uv)
+	$(UV) sync --frozen
+
+up: install
+	$(RUN) mlsec up
+
+lint: install
+	$(RUN) ruff check src tests benchmarks
+	$(RUN) ruff format --check src tests benchmarks
+	$(RUN) lint-imports
+
+format: install
+	$(RUN) ruff check --fix src tests benchmarks
+	$(RUN) ruff format src tests benchmarks
+
+typecheck: install
+	$(RUN) mypy
+
+pytest: install
+	$(RUN) pytest
+
+test: lint typecheck pytest
+
+bench: install
+	$(RUN) python -m benchmarks
+
+clean:
+	rm -rf .venv $(UV_BOOTSTRAP) .mypy_cache .ruff_cache .pytest_cache

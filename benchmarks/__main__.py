@@ -1,0 +1,104 @@
+"""`python -m benchmarks` (`make bench`): run the foundation benchmarks and record the results.
+
+Both servers start first and stay up for the whole run, so the comparisons share the machine's
+state; they are stopped however the run ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from benchmarks import _report
+from benchmarks._servers import BenchmarkError, ServerProcess, isolate_environment, running_server
+from benchmarks.foundation import Comparison, Params, resilient_client, service_stack
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+DEFAULT_REQUESTS = 3000
+QUICK_REQUESTS = 200
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--requests", type=int, help=f"requests per measured cell (default {DEFAULT_REQUESTS})")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds the requests are split into")
+    parser.add_argument("--warmup", type=int, help="warm-up requests per variant before measuring (default 10%%)")
+    parser.add_argument(
+        "--quick", action="store_true", help=f"smoke run: {QUICK_REQUESTS} requests, results not recorded"
+    )
+    parser.add_argument("--no-record", action="store_true", help="print the table only, write no result files")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where result files go")
+    args = parser.parse_args(argv)
+    if args.requests is not None and args.requests < 100:
+        parser.error("--requests must be at least 100 (p99 needs them)")
+    if args.rounds < 1 or (args.warmup is not None and args.warmup < 0):
+        parser.error("--rounds must be at least 1 and --warmup not negative")
+    return args
+
+
+def _run(home: Path, params: Params, console: Console) -> list[Comparison]:
+    """Start both servers (outside the event loop: starting blocks), then run every benchmark against them."""
+
+    async def measure(bare: ServerProcess, ours: ServerProcess) -> list[Comparison]:
+        comparisons = await service_stack(bare, ours, params, console)
+        comparisons.append(await resilient_client(bare, home, params, console))
+        return comparisons
+
+    with running_server("bare", home) as bare, running_server("mlsec", home) as ours:
+        console.log(f"servers live: bare on :{bare.port}, mlsec on :{ours.port}")
+        return asyncio.run(measure(bare, ours))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run, print the table and record it; 1 when a benchmark could not run (a server failed to start, ...)."""
+    args = _parse(argv)
+    console = Console()
+    requests = args.requests or (QUICK_REQUESTS if args.quick else DEFAULT_REQUESTS)
+    warmup = args.warmup if args.warmup is not None else max(20, requests // 10)
+    params = Params(requests=requests, warmup=warmup, rounds=args.rounds)
+    dropped = isolate_environment()
+    if dropped:
+        console.log(f"ignoring for this run: {', '.join(dropped)}")
+    started_at = datetime.now(UTC)
+    record: dict[str, Any] = {
+        "suite": "foundation",
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "machine": _report.machine(),
+        "versions": _report.versions(),
+        "parameters": _report.parameters(params),
+    }
+    load, cores = record["machine"]["load_average_at_start"][0], record["machine"]["usable_cores"]
+    if load > cores / 2:
+        console.log(f"[yellow]machine busy (load {load} on {cores} cores): figures will be noisy, ratios less so")
+    started = time.monotonic()
+    try:
+        with tempfile.TemporaryDirectory(prefix="mlsec-bench-") as home:
+            comparisons = _run(Path(home), params, console)
+    except BenchmarkError as exc:
+        console.print(f"[red]benchmark failed:[/red] {exc}")
+        return 1
+    record["duration_s"] = round(time.monotonic() - started, 1)
+    record["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    if not console.is_terminal:  # piped or captured: rich would cut the table to 80 columns
+        console.width = _report.TABLE_WIDTH
+    console.print(_report.rich_table(comparisons))
+    if args.quick or args.no_record:
+        console.log("not recorded (--quick or --no-record)")
+        return 0
+    stem = f"foundation-{started_at:%Y-%m-%d}"
+    json_path, md_path = _report.write_results(args.results_dir, stem, record, comparisons)
+    console.log(f"recorded {json_path} and {md_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""`mlsec up` as a user runs it: real MLflow, nine real services, a clean stop."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from mlsec.core.services import SERVICES
+from tests.e2e.conftest import Running, platform_env
+
+pytestmark = pytest.mark.e2e
+READY_LINE = f"all {len(SERVICES) + 1} processes ready in"
+
+
+def _port_is_listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_up_starts_everything_healthy_and_ctrl_c_leaves_nothing(tmp_path: Path, run_mlsec: type[Running]) -> None:
+    home = tmp_path / "home"
+    env = platform_env(home)
+    platform = run_mlsec(["up"], env)
+    assert platform.wait_for_line(READY_LINE, timeout=180), platform.output[-3000:]
+    supervisor = psutil.Process(platform.process.pid)
+    children = supervisor.children(recursive=True)
+    assert len(children) >= len(SERVICES) + 1
+
+    ports = {spec.name: int(env[f"MLSEC_{spec.key.upper()}_PORT"]) for spec in SERVICES}
+    with httpx.Client(timeout=10) as http:
+        assert http.get(f"http://127.0.0.1:{env['MLSEC_MLFLOW_PORT']}/health").status_code == 200
+        for name, port in ports.items():
+            deep = http.get(f"http://127.0.0.1:{port}/health/deep")
+            assert deep.status_code == 200, (name, deep.text)
+            body = deep.json()
+            assert (body["service"], body["status"], body["down"]) == (name, "healthy", []), body
+        # An event posted by a service reaches the gateway's hub.
+        gateway = f"http://127.0.0.1:{ports['gateway']}"
+        event = {"topic": "training", "type": "job.started", "source": "training", "payload": {"job": 1}}
+        assert http.post(f"{gateway}/events", json=event).status_code == 202
+        assert http.get(f"{gateway}/events", params={"topic": "training"}).json()["count"] == 1
+
+    for spec in SERVICES:
+        log = home / "logs" / f"{spec.name}.log"
+        first = log.read_text().splitlines()[0]
+        assert json.loads(first)["service"] == spec.name
+    assert (home / "logs" / "mlflow.log").exists()
+    assert (home / "mlflow" / "mlflow.db").exists()
+
+    platform.process.send_signal(signal.SIGINT)
+    assert platform.wait(timeout=60) == 0
+    _, alive = psutil.wait_procs(children, timeout=5)
+    assert alive == [], [p.pid for p in alive]
+    assert not any(_port_is_listening(port) for port in ports.values())
+
+
+def test_a_service_that_is_not_ready_in_time_is_reported_and_the_rest_stopped(
+    tmp_path: Path, run_mlsec: type[Running]
+) -> None:
+    env = platform_env(tmp_path / "home", MLSEC_STARTUP_TIMEOUT="0.5")
+    platform = run_mlsec(["up"], env)
+    assert platform.wait(timeout=90) == 1
+    assert "was not ready within 0 s (MLSEC_STARTUP_TIMEOUT)" in platform.output
+    assert "last lines of" in platform.output
+    assert not [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if str(tmp_path) in " ".join(p.info["cmdline"] or []) and p.pid != platform.process.pid
+    ]
+
+
+def test_sigterm_stops_the_platform(tmp_path: Path, run_mlsec: type[Running]) -> None:
+    env = platform_env(tmp_path / "home", MLSEC_MLFLOW_TRACKING_URI="http://127.0.0.1:1")
+    platform = run_mlsec(["up"], env)
+    assert platform.wait_for_line(f"all {len(SERVICES)} processes ready in", timeout=180), platform.output[-3000:]
+    children = psutil.Process(platform.process.pid).children(recursive=True)
+    platform.process.send_signal(signal.SIGTERM)
+    assert platform.wait(timeout=60) == 0
+    _, alive = psutil.wait_procs(children, timeout=5)
+    assert alive == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"MLSEC_GATEWAY_PORT": "not-a-port"}, "MLSEC_GATEWAY_PORT"),
+        ({"POSTGRES_URL": "postgresql://postgres@127.0.0.1:1/x"}, "POSTGRES_URL"),
+        ({"MLSEC_LOG_LEVEL": "CHATTY"}, "LOG_LEVEL"),
+    ],
+)
+def test_bad_configuration_is_one_clear_line(
+    tmp_path: Path, run_mlsec: type[Running], extra: dict[str, str], named: str
+) -> None:
+    platform = run_mlsec(["up"], platform_env(tmp_path / "home", **extra))
+    assert platform.wait(timeout=60) == 2
+    assert len(platform.lines) == 1, platform.output
+    assert platform.lines[0].startswith("error:") and named in platform.lines[0]
+
+
+def test_port_in_use_is_one_clear_line(tmp_path: Path, run_mlsec: type[Running]) -> None:
+    env = platform_env(tmp_path / "home")
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", int(env["MLSEC_MODEL_CACHE_PORT"])))
+        squatter.listen()
+        platform = run_mlsec(["up"], env)
+        assert platform.wait(timeout=60) == 2
+    assert len(platform.lines) == 1, platform.output
+    assert "for model-cache" in platform.lines[0] and "(setting MLSEC_MODEL_CACHE_PORT)" in platform.lines[0]
+
+
+def test_serve_runs_one_service(tmp_path: Path, run_mlsec: type[Running]) -> None:
+    env = platform_env(tmp_path / "home")
+    port = env["MLSEC_TRACING_PORT"]
+    service = run_mlsec(["serve", "tracing"], env)
+    assert service.wait_for_line("Application startup complete", timeout=60), service.output
+    assert httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=5).status_code == 200
+    service.process.send_signal(signal.SIGTERM)
+    assert service.wait(timeout=30) == 0
+    assert all(json.loads(line)["service"] == "tracing" for line in service.lines)
