@@ -66,7 +66,7 @@ def test_a_service_that_is_not_ready_in_time_is_reported_and_the_rest_stopped(
     env = platform_env(tmp_path / "home", MLSEC_STARTUP_TIMEOUT="0.5")
     platform = run_mlsec(["up"], env)
     assert platform.wait(timeout=90) == 1
-    assert "was not ready within 0 s (MLSEC_STARTUP_TIMEOUT)" in platform.output
+    assert "was not ready within 0.5 s (MLSEC_STARTUP_TIMEOUT)" in platform.output
     assert "last lines of" in platform.output
     assert not [
         p

@@ -280,7 +280,7 @@ class Supervisor:
             assert child.process is not None
             why = f"exited with code {child.process.returncode} before it was ready"
         else:
-            why = f"was not ready within {self.settings.startup_timeout:.0f} s (MLSEC_STARTUP_TIMEOUT)"
+            why = f"was not ready within {self.settings.startup_timeout:g} s (MLSEC_STARTUP_TIMEOUT)"
         self.console.print(f"[red]error: {child.name} {why}; stopping the others.[/red]")
         self._print_tail(child)
 
