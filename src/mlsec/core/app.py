@@ -126,6 +126,7 @@ def create_service_app(
     @asynccontextmanager
     async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            stack.callback(provider.shutdown)
             ctx = await build_context(spec, settings, stack, metadata=metadata, hub=hub)
             app.state.ctx = ctx
             app.state.dependency_checks = checks(ctx)
@@ -135,7 +136,6 @@ def create_service_app(
                     yield
                 finally:
                     app.state.started = False
-            stack.callback(provider.shutdown)
 
     app = FastAPI(
         title=f"mlsec {spec.name}", version=settings.version, description=spec.description, lifespan=app_lifespan

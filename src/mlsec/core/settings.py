@@ -47,7 +47,6 @@ class Settings(BaseSettings):
         validate_default=True,
     )
 
-    version: str = __version__
     home: Path = Field(Path(".mlsec"), description="Data directory: databases, MLflow store, logs.")
     host: str = Field(
         "127.0.0.1",
@@ -158,6 +157,11 @@ class Settings(BaseSettings):
         return value
 
     # ----- derived values -------------------------------------------------------------------
+
+    @property
+    def version(self) -> str:
+        """The platform's version, reported by every service."""
+        return __version__
 
     @property
     def public_host(self) -> str:

@@ -29,13 +29,15 @@ from rich.text import Text
 
 from mlsec.core.services import SERVICES
 from mlsec.core.settings import Settings
-from mlsec.launcher.logview import colour_for, render_line
+from mlsec.launcher.logview import LineSplitter, colour_for, render_line
 from mlsec.launcher.preflight import check_database, check_ports, check_redis
 from mlsec.launcher.serve import PARENT_PID_ENV
 
 STOP_GRACE_SECONDS = 10.0
 POLL_SECONDS = 0.25
 LOG_TAIL_LINES = 25
+MAX_LOG_LINE_BYTES = 1 << 20
+READ_CHUNK_BYTES = 1 << 16
 
 
 @dataclass
@@ -174,18 +176,26 @@ class Supervisor:
     async def _pump(self, child: Child, log_file: IO[str]) -> None:
         """Copy the child's output to its log file and, rendered, to the terminal."""
         assert child.process is not None
-        assert child.process.stdout is not None
+        stdout = child.process.stdout
+        assert stdout is not None
         tag = Text(f"{child.name:<16} | ", style=child.colour)
+        splitter = LineSplitter(MAX_LOG_LINE_BYTES)
         try:
-            async for raw in child.process.stdout:
-                line = raw.decode("utf-8", errors="replace")
-                log_file.write(line)
-                log_file.flush()
-                rendered = render_line(line)
-                child.tail.append(rendered)
-                self.console.print(Text.assemble(tag, rendered))
+            while chunk := await stdout.read(READ_CHUNK_BYTES):
+                for raw in splitter.feed(chunk):
+                    self._emit(child, tag, raw, log_file)
+            for raw in splitter.close():
+                self._emit(child, tag, raw, log_file)
         finally:
             log_file.close()
+
+    def _emit(self, child: Child, tag: Text, raw: bytes, log_file: IO[str]) -> None:
+        line = raw.decode("utf-8", errors="replace")
+        log_file.write(line + "\n")
+        log_file.flush()
+        rendered = render_line(line)
+        child.tail.append(rendered)
+        self.console.print(Text.assemble(tag, rendered))
 
     async def _wait_until_ready(self, began: float) -> Child | None:
         """Poll every child's readiness concurrently; the first one to die or time out is returned."""
