@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -83,6 +83,10 @@ class Settings(BaseSettings):
         "postgresql+asyncpg://user@db:5432/mlsec_{service}. Wins over POSTGRES_URL.",
     )
     postgres_url: SecretStr | None = Field(None, validation_alias=_env("POSTGRES_URL"))
+    postgres_host: str | None = Field(None, validation_alias=_env("POSTGRES_HOST"))
+    postgres_port: Port = Field(5432, ge=1, le=65535, validation_alias=_env("POSTGRES_PORT"))
+    postgres_user: str = Field("postgres", min_length=1, validation_alias=_env("POSTGRES_USER"))
+    postgres_password: SecretStr | None = Field(None, validation_alias=_env("POSTGRES_PASSWORD"))
     database_prefix: str = Field("mlsec", pattern=r"^[a-z][a-z0-9_]{0,30}$")
 
     redis_url: SecretStr | None = Field(None, validation_alias=_env("REDIS_URL"))
@@ -214,9 +218,22 @@ class Settings(BaseSettings):
         spec = service if isinstance(service, ServiceSpec) else get_spec(service)
         if self.database_url:
             return self.database_url.format(service=spec.key)
-        if self.postgres_url is not None:
-            return postgres_url_for_database(self.postgres_url.get_secret_value(), f"{self.database_prefix}_{spec.key}")
+        server = self.postgres_server_url
+        if server is not None:
+            return postgres_url_for_database(server, f"{self.database_prefix}_{spec.key}")
         return f"sqlite+aiosqlite:///{self.home.resolve() / 'db' / f'{spec.key}.db'}"
+
+    @property
+    def postgres_server_url(self) -> str | None:
+        """The PostgreSQL server from POSTGRES_URL, or built from POSTGRES_HOST/PORT/USER/PASSWORD."""
+        if self.postgres_url is not None:
+            return self.postgres_url.get_secret_value()
+        if not self.postgres_host:
+            return None
+        user = quote(self.postgres_user, safe="")
+        if self.postgres_password is not None:
+            user += ":" + quote(self.postgres_password.get_secret_value(), safe="")
+        return f"postgresql://{user}@{self.postgres_host}:{self.postgres_port}/postgres"
 
     @property
     def logs_dir(self) -> Path:

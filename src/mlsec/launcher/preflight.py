@@ -46,7 +46,9 @@ def database_setting(settings: Settings) -> str:
     """The variable that decides where service databases live."""
     if settings.database_url:
         return "MLSEC_DATABASE_URL"
-    return "POSTGRES_URL" if settings.postgres_url is not None else "MLSEC_HOME"
+    if settings.postgres_url is not None:
+        return "POSTGRES_URL"
+    return "POSTGRES_HOST" if settings.postgres_host else "MLSEC_HOME"
 
 
 async def check_database(settings: Settings, spec: ServiceSpec) -> None:

@@ -80,6 +80,18 @@ def test_postgres_url_gives_each_service_its_database(monkeypatch: pytest.Monkey
     assert settings.database_url_for("gateway").endswith("/mlsec_gateway")
 
 
+def test_postgres_host_variables_build_the_server_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POSTGRES_HOST", "pg.internal")
+    monkeypatch.setenv("POSTGRES_PORT", "5433")
+    monkeypatch.setenv("POSTGRES_USER", "mlflow")
+    monkeypatch.setenv("POSTGRES_PASSWORD", "p@ss/word")
+    settings = load_settings()
+    assert settings.database_url_for("analytics") == (
+        "postgresql+asyncpg://mlflow:p%40ss%2Fword@pg.internal:5433/mlsec_analytics"
+    )
+    assert "p@ss/word" not in str(effective_settings(settings))
+
+
 def test_database_url_template_needs_a_service_placeholder(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLSEC_DATABASE_URL", "postgresql+asyncpg://u@db/one_for_all")
     with pytest.raises(ConfigurationError, match=r"MLSEC_DATABASE_URL: .*\{service\}"):
