@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -51,13 +51,19 @@ class Sample:
         )
 
 
-async def drive(client: httpx.AsyncClient, url: str, *, requests: int, concurrency: int) -> tuple[list[float], float]:
-    """Send `requests` GETs to `url` from `concurrency` workers; return each latency (s) and the wall time (s)."""
+async def drive(
+    clients: Sequence[httpx.AsyncClient], url: str, *, requests: int, concurrency: int
+) -> tuple[list[float], float]:
+    """Send `requests` GETs to `url` from `concurrency` workers; return each latency (s) and the wall time (s).
+
+    Worker i sends through `clients[i % len(clients)]`: one shared client measures that client's pool,
+    one client per worker keeps the load generator's own pool out of a server's figures.
+    """
     latencies: list[float] = []
     failures: list[str] = []
     remaining = requests
 
-    async def worker() -> None:
+    async def worker(client: httpx.AsyncClient) -> None:
         nonlocal remaining
         while remaining > 0 and not failures:  # bounded: every pass takes one request off the count
             remaining -= 1
@@ -73,8 +79,8 @@ async def drive(client: httpx.AsyncClient, url: str, *, requests: int, concurren
 
     started = time.perf_counter()
     async with asyncio.TaskGroup() as group:  # failures are collected, not raised, so none ends in an ExceptionGroup
-        for _ in range(min(concurrency, requests)):
-            group.create_task(worker())
+        for index in range(min(concurrency, requests)):
+            group.create_task(worker(clients[index % len(clients)]))
     elapsed = time.perf_counter() - started
     if failures:
         raise BenchmarkError(failures[0])
@@ -83,10 +89,10 @@ async def drive(client: httpx.AsyncClient, url: str, *, requests: int, concurren
 
 @dataclass(frozen=True)
 class Variant:
-    """One side of a comparison: the client to send with, where to, and whose CPU time to count."""
+    """One side of a comparison: the clients to send with, where to, and whose CPU time to count."""
 
     name: str
-    client: httpx.AsyncClient
+    clients: Sequence[httpx.AsyncClient]
     url: str
     cpu_seconds: Callable[[], float]
 
@@ -105,13 +111,13 @@ async def compare(
     variants instead of charging it to whichever happened to run last.
     """
     for variant in variants:  # opens the keep-alive connections and warms caches and code paths
-        await drive(variant.client, variant.url, requests=warmup, concurrency=concurrency)
+        await drive(variant.clients, variant.url, requests=warmup, concurrency=concurrency)
     samples = {variant.name: Sample() for variant in variants}
     for index, count in enumerate(_split(requests, rounds)):
         order = variants if index % 2 == 0 else variants[::-1]
         for variant in order:
             cpu_before = variant.cpu_seconds()
-            latencies, elapsed = await drive(variant.client, variant.url, requests=count, concurrency=concurrency)
+            latencies, elapsed = await drive(variant.clients, variant.url, requests=count, concurrency=concurrency)
             sample = samples[variant.name]
             sample.cpu_seconds += variant.cpu_seconds() - cpu_before
             sample.latencies.extend(latencies)
