@@ -6,6 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
@@ -117,6 +118,34 @@ async def _collect_status(settings: Settings) -> list[dict[str, Any]]:
             return row
 
         return list(await asyncio.gather(*(one(spec) for spec in SERVICES)))
+
+
+@app.command()
+def train(
+    model: Annotated[str, typer.Option("--model", "-m", help="Registered model name.")] = "security-classifier",
+    dataset: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="CSV, JSONL or Parquet.")] = None,
+    task: Annotated[str | None, typer.Option(help="text_classification, tabular_classification, ...")] = None,
+    text_column: Annotated[str, typer.Option(help="Text column of the dataset.")] = "text",
+    label_column: Annotated[str, typer.Option(help="Label column of the dataset.")] = "label",
+    wait: Annotated[bool, typer.Option(help="Follow the job until it ends.")] = True,
+) -> None:
+    """Train a model (with its stored config, or on a dataset file), showing progress; ends with its metrics."""
+    from mlsec.launcher.train import run_training
+
+    settings = _settings()
+    code = _run(
+        lambda: run_training(
+            settings,
+            console,
+            model=model,
+            dataset=dataset,
+            task=task,
+            text_column=text_column,
+            label_column=label_column,
+            wait=wait,
+        )
+    )
+    raise typer.Exit(code)
 
 
 @app.command()

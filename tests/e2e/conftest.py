@@ -59,8 +59,11 @@ class Running:
 
     def _read(self) -> None:
         assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
+        try:
+            for line in self.process.stdout:
+                self.lines.append(line.rstrip("\n"))
+        except ValueError:  # the pipe was closed by the fixture's clean-up
+            return
 
     @property
     def output(self) -> str:

@@ -5,17 +5,30 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
 import pytest
+from mlflow import MlflowClient
 
 from mlsec.core.services import SERVICES
 from tests.e2e.conftest import Running, platform_env
 
 pytestmark = pytest.mark.e2e
 READY_LINE = f"all {len(SERVICES) + 1} processes ready in"
+
+
+def _wait_for_default_model(http: httpx.Client, training: str, timeout: float = 300) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        jobs = http.get(f"{training}/training/jobs", params={"model_name": "security-classifier"}).json()["jobs"]
+        if jobs and jobs[0]["status"] in {"succeeded", "failed", "cancelled"}:
+            return http.get(f"{training}/training/jobs/{jobs[0]['id']}").json()  # type: ignore[no-any-return]
+        time.sleep(1)
+    raise AssertionError("the default model was not trained in time")
 
 
 def _port_is_listening(port: int) -> bool:
@@ -44,7 +57,18 @@ def test_up_starts_everything_healthy_and_ctrl_c_leaves_nothing(tmp_path: Path, 
         gateway = f"http://127.0.0.1:{ports['gateway']}"
         event = {"topic": "training", "type": "job.started", "source": "training", "payload": {"job": 1}}
         assert http.post(f"{gateway}/events", json=event).status_code == 202
-        assert http.get(f"{gateway}/events", params={"topic": "training"}).json()["count"] == 1
+        assert http.get(f"{gateway}/events", params={"topic": "training"}).json()["count"] >= 1
+
+        # A fresh install trains and registers the default model on its own.
+        training = f"http://127.0.0.1:{ports['training']}"
+        job = _wait_for_default_model(http, training)
+        assert job["status"] == "succeeded", job
+        assert job["alias"] == "champion"
+        assert job["metrics"]["f1"] > 0.85
+        mlflow = MlflowClient(f"http://127.0.0.1:{env['MLSEC_MLFLOW_PORT']}")
+        assert mlflow.get_model_version_by_alias("security-classifier", "champion").version == job["model_version"]
+        topics = {e["type"] for e in http.get(f"{gateway}/events", params={"topic": "training"}).json()["events"]}
+        assert {"job.started", "job.progress", "job.result"} <= topics
 
     for spec in SERVICES:
         log = home / "logs" / f"{spec.name}.log"
@@ -76,7 +100,7 @@ def test_a_service_that_is_not_ready_in_time_is_reported_and_the_rest_stopped(
 
 
 def test_sigterm_stops_the_platform(tmp_path: Path, run_mlsec: type[Running]) -> None:
-    env = platform_env(tmp_path / "home", MLSEC_MLFLOW_TRACKING_URI="http://127.0.0.1:1")
+    env = platform_env(tmp_path / "home", MLFLOW_TRACKING_URI="http://127.0.0.1:1")
     platform = run_mlsec(["up"], env)
     assert platform.wait_for_line(f"all {len(SERVICES)} processes ready in", timeout=180), platform.output[-3000:]
     children = psutil.Process(platform.process.pid).children(recursive=True)

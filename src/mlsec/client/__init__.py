@@ -1,5 +1,6 @@
 """The Python SDK: the only way services, the gateway, the CLI and the tests call a service."""
 
 from mlsec.client.base import ServiceCallError, ServiceClient
+from mlsec.client.training import TrainingClient
 
-__all__ = ["ServiceCallError", "ServiceClient"]
+__all__ = ["ServiceCallError", "ServiceClient", "TrainingClient"]

@@ -8,7 +8,7 @@ Nothing connects at import time.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -16,6 +16,7 @@ from typing import Annotated
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request
 from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mlsec.core.cache import Cache, create_cache
 from mlsec.core.database import Database, ensure_database
@@ -24,7 +25,7 @@ from mlsec.core.events import Event, EventHub, EventPublisher, create_event_sink
 from mlsec.core.health import DependencyCheck, build_health_router
 from mlsec.core.http import PROBE_EXTENSIONS, BreakerRegistry, create_http_client, timeout_for
 from mlsec.core.metrics import ServiceMetrics
-from mlsec.core.middleware import RequestContextMiddleware
+from mlsec.core.middleware import BodyLimit, BodySizeLimitMiddleware, RequestContextMiddleware
 from mlsec.core.migrations import upgrade_to_head
 from mlsec.core.services import ServiceSpec
 from mlsec.core.settings import Settings
@@ -61,6 +62,16 @@ def get_context(request: Request) -> ServiceContext:
 
 
 ContextDep = Annotated[ServiceContext, Depends(get_context)]
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request, committed after the endpoint returns (before the response), rolled back on error."""
+    ctx: ServiceContext = request.app.state.ctx
+    async with ctx.db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def _http_probe(client: httpx.AsyncClient, url: str, settings: Settings) -> Callable[[], Awaitable[None]]:
@@ -120,6 +131,7 @@ def create_service_app(
     lifespan: ServiceLifespan | None = None,
     checks: ChecksFactory = default_checks,
     hub: EventHub | None = None,
+    body_limits: Mapping[str, BodyLimit] | None = None,
 ) -> FastAPI:
     """A FastAPI app with everything every service shares; `routers` add the domain endpoints."""
 
@@ -148,5 +160,7 @@ def create_service_app(
     for router in routers:
         app.include_router(router)
     provider = setup_telemetry(app, settings, spec.name)
+    default_limit = BodyLimit(settings.max_request_bytes, "MLSEC_MAX_REQUEST_BYTES")
+    app.add_middleware(BodySizeLimitMiddleware, default=default_limit, per_path=body_limits or {})
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app

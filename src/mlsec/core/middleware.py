@@ -12,10 +12,12 @@ import re
 import time
 import traceback
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mlsec.core.errors import error_body
+from mlsec.core.errors import PayloadTooLargeError, error_body
 from mlsec.core.logging import reset_request_id, set_request_id
 from mlsec.core.metrics import ServiceMetrics
 
@@ -109,14 +111,74 @@ class RequestContextMiddleware:
 
 async def _send_internal_error(send: Send, path: str) -> None:
     """A generic 500 in the error envelope: request id, no exception text."""
-    body = json.dumps(
-        error_body(status_code=500, message="internal server error", path=path, details={"error_type": "internal"})
-    ).encode()
+    await _send_error(send, path, 500, "internal server error", {"error_type": "internal"})
+
+
+async def _send_error(send: Send, path: str, status: int, message: str, details: dict[str, object]) -> None:
+    """An error envelope sent straight from middleware, where no exception handler runs."""
+    body = json.dumps(error_body(status_code=status, message=message, path=path, details=details)).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 500,
+            "status": status,
             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLimit:
+    """The most bytes a request body may have, and the setting a user changes to allow more."""
+
+    max_bytes: int
+    setting: str
+
+
+class BodySizeLimitMiddleware:
+    """Refuse request bodies over a limit (per path, else the default) with 413, before reading them.
+
+    A declared Content-Length over the limit is refused at once; a streamed body is counted as it
+    arrives and stopped when it passes the limit.
+    """
+
+    def __init__(self, app: ASGIApp, *, default: BodyLimit, per_path: Mapping[str, BodyLimit]):
+        self.app = app
+        self.default = default
+        self.per_path = dict(per_path)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.per_path.get(scope["path"], self.default)
+        declared = _content_length(scope)
+        if declared is not None and declared > limit.max_bytes:
+            await _send_error(send, scope["path"], 413, _too_large(limit), {"limit_bytes": limit.max_bytes})
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit.max_bytes:
+                    raise PayloadTooLargeError(_too_large(limit), details={"limit_bytes": limit.max_bytes})
+            return message
+
+        await self.app(scope, receive, send) if declared is not None else await self.app(scope, counting_receive, send)
+
+
+def _too_large(limit: BodyLimit) -> str:
+    return f"request body exceeds the limit of {limit.max_bytes} bytes (setting {limit.setting})"
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None

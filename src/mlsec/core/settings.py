@@ -108,6 +108,7 @@ class Settings(BaseSettings):
     breaker_fail_max: int = Field(5, ge=1, le=1000)
     breaker_reset_timeout: float = Field(30.0, gt=0, le=3600)
 
+    max_request_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="Default limit of a request body.")
     otel_exporter_otlp_endpoint: str | None = Field(
         None, validation_alias=_env("OTEL_EXPORTER_OTLP_ENDPOINT", "MLSEC_OTLP_ENDPOINT")
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import os
 import signal
 import sys
@@ -27,6 +26,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from mlsec.core.process import die_with_parent
 from mlsec.core.services import SERVICES
 from mlsec.core.settings import Settings
 from mlsec.launcher.logview import LineSplitter, colour_for, render_line
@@ -59,12 +59,6 @@ class Child:
     @property
     def exited(self) -> bool:
         return self.process is not None and self.process.returncode is not None
-
-
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """Ask Linux to SIGTERM the child if the supervisor dies without cleaning up."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def mlflow_command(settings: Settings) -> list[str]:
@@ -169,7 +163,7 @@ class Supervisor:
             stdin=asyncio.subprocess.DEVNULL,
             env=self._child_env(),
             start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            preexec_fn=die_with_parent,
         )
         child.pump = asyncio.create_task(self._pump(child, log_file), name=f"log-{child.name}")
 

@@ -29,7 +29,8 @@ async def test_every_service_migrates_to_head_and_again_idempotently(db_settings
             assert await current_revision(db) is None
             await upgrade_to_head(db, spec.key)
             await upgrade_to_head(db, spec.key)
-            assert await current_revision(db) == head_revision(spec.key) == f"{spec.key}_0001"
+            assert await current_revision(db) == head_revision(spec.key)
+            assert head_revision(spec.key) is not None
         finally:
             await db.dispose()
 

@@ -66,4 +66,5 @@ def test_db_upgrade_brings_every_database_to_head() -> None:
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert "model-api: at model_api_0001" in result.stdout
+    assert "training: at training_0002" in result.stdout
     assert result.stdout.count(": at ") == 9

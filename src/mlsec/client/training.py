@@ -1,0 +1,134 @@
+"""Client of the training service (port 8002): one method per endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from mlsec.client.base import ServiceClient
+
+UPLOAD_CHUNK_BYTES = 1 << 20
+
+
+async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
+    async with await anyio.open_file(path, "rb") as handle:
+        while chunk := await handle.read(UPLOAD_CHUNK_BYTES):
+            yield chunk
+
+
+class TrainingClient(ServiceClient):
+    """Datasets, training jobs, training configs and the registry as the training service sees it."""
+
+    async def get_models(self, *, refresh: bool = False) -> dict[str, Any]:
+        """`GET /models/models`."""
+        return dict(await self.get_json("/models/models", params={"refresh": refresh}))
+
+    async def get_model(self, model_name: str, *, refresh: bool = False) -> dict[str, Any]:
+        """`GET /models/models/{name}`."""
+        return dict(await self.get_json(f"/models/models/{model_name}", params={"refresh": refresh}))
+
+    async def get_model_registry(self, *, refresh: bool = False) -> dict[str, Any]:
+        """`GET /models/model-registry`."""
+        return dict(await self.get_json("/models/model-registry", params={"refresh": refresh}))
+
+    async def get_latest_models(self, *, refresh: bool = False) -> dict[str, Any]:
+        """`GET /models/latest-models`."""
+        return dict(await self.get_json("/models/latest-models", params={"refresh": refresh}))
+
+    async def get_training_jobs(
+        self,
+        *,
+        status: str | None = None,
+        model_name: str | None = None,
+        kind: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """`GET /training/jobs`."""
+        params = {"status": status, "model_name": model_name, "kind": kind, "limit": limit, "offset": offset}
+        return dict(await self.get_json("/training/jobs", params={k: v for k, v in params.items() if v is not None}))
+
+    async def get_training_job(self, job_id: str) -> dict[str, Any]:
+        """`GET /training/jobs/{id}`."""
+        return dict(await self.get_json(f"/training/jobs/{job_id}"))
+
+    async def cancel_training_job(self, job_id: str) -> dict[str, Any]:
+        """`POST /training/jobs/{id}/cancel`."""
+        return dict((await self.request("POST", f"/training/jobs/{job_id}/cancel")).json())
+
+    async def train_model(self, model_name: str, **fields: Any) -> dict[str, Any]:
+        """`POST /training/train`: fields left out come from the model's stored config."""
+        body = {"model_name": model_name, **fields}
+        return dict((await self.request("POST", "/training/train", json=body)).json())
+
+    async def retrain_model(self, model_name: str, *, reason: str = "manual") -> dict[str, Any]:
+        """`POST /training/retrain`."""
+        body = {"model_name": model_name, "reason": reason}
+        return dict((await self.request("POST", "/training/retrain", json=body)).json())
+
+    async def get_training_config(self, model_name: str) -> dict[str, Any]:
+        """`GET /training/config/{model_name}`."""
+        return dict(await self.get_json(f"/training/config/{model_name}"))
+
+    async def update_training_config(self, model_name: str, config: dict[str, Any]) -> dict[str, Any]:
+        """`PUT /training/config/{model_name}`."""
+        return dict((await self.request("PUT", f"/training/config/{model_name}", json=config)).json())
+
+    async def upload_data(
+        self,
+        path: Path,
+        *,
+        name: str | None = None,
+        task: str = "text_classification",
+        text_column: str = "text",
+        label_column: str = "label",
+        feature_columns: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """`POST /data/upload-data` (multipart form)."""
+        form = {"task": task, "text_column": text_column, "label_column": label_column}
+        if name:
+            form["name"] = name
+        if feature_columns:
+            form["feature_columns"] = ",".join(feature_columns)
+        with path.open("rb") as handle:
+            response = await self.request(
+                "POST", "/data/upload-data", operation="training", data=form, files={"file": (path.name, handle)}
+            )
+        return dict(response.json())
+
+    async def upload_large_file(
+        self,
+        path: Path,
+        *,
+        name: str | None = None,
+        task: str = "text_classification",
+        text_column: str = "text",
+        label_column: str = "label",
+        sha256: str | None = None,
+    ) -> dict[str, Any]:
+        """`POST /data/efficient/upload-large-file`: the file is streamed, never read whole."""
+        params = {"filename": path.name, "task": task, "text_column": text_column, "label_column": label_column}
+        if name:
+            params["name"] = name
+        if sha256:
+            params["sha256"] = sha256
+        response = await self.request(
+            "POST",
+            "/data/efficient/upload-large-file",
+            operation="training",
+            params=params,
+            content=_file_chunks(path),
+            headers={"content-type": "application/octet-stream"},
+        )
+        return dict(response.json())
+
+    async def get_datasets(self) -> dict[str, Any]:
+        """`GET /data/datasets`."""
+        return dict(await self.get_json("/data/datasets"))
+
+    async def get_dataset_versions(self, name: str) -> dict[str, Any]:
+        """`GET /data/datasets/{name}`."""
+        return dict(await self.get_json(f"/data/datasets/{name}"))

@@ -1,0 +1,96 @@
+"""`/training/*`: start, follow and cancel training jobs."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Query
+
+from mlsec.core.app import SessionDep
+from mlsec.core.errors import InvalidInputError
+from mlsec.services.training import configs, jobs
+from mlsec.services.training.dependencies import TrainingDep
+from mlsec.services.training.errors import ConfigNotFoundError
+from mlsec.services.training.models import TrainingJob
+from mlsec.services.training.schemas import (
+    JobDetail,
+    JobList,
+    JobRead,
+    JobStatus,
+    RetrainRequest,
+    TrainingConfigBody,
+    TrainRequest,
+)
+
+router = APIRouter(prefix="/training", tags=["training"])
+
+
+def _detail(job: TrainingJob, training: TrainingDep) -> JobDetail:
+    return JobDetail.model_validate(
+        {**JobRead.model_validate(job).model_dump(), "logs": job.logs, "mlflow_run_url": training.run_url(job)}
+    )
+
+
+@router.get("/jobs", response_model=JobList)
+async def get_jobs(
+    session: SessionDep,
+    status: JobStatus | None = None,
+    model_name: Annotated[str | None, Query(max_length=100)] = None,
+    kind: Annotated[str | None, Query(pattern="^(train|retrain)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JobList:
+    """Jobs, newest first, filtered by status, model and kind, a page at a time."""
+    rows, total = await jobs.get_all(
+        session, status=status, model_name=model_name, kind=kind, limit=limit, offset=offset
+    )
+    return JobList(jobs=[JobRead.model_validate(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/jobs/{job_id}", response_model=JobDetail)
+async def get_job(job_id: str, session: SessionDep, training: TrainingDep) -> JobDetail:
+    """One job: status, progress 0-100, current step, metrics, log lines, MLflow run."""
+    return _detail(await jobs.get_or_raise(session, job_id=job_id), training)
+
+
+@router.post("/jobs/{job_id}/cancel", response_model=JobDetail)
+async def cancel_job(job_id: str, session: SessionDep, training: TrainingDep) -> JobDetail:
+    """Stop a queued or running job; 409 when it has already finished."""
+    await training.cancel(job_id)
+    return _detail(await jobs.get_or_raise(session, job_id=job_id), training)
+
+
+def _merge(stored: TrainingConfigBody | None, request: TrainRequest) -> TrainingConfigBody:
+    overrides = request.model_dump(exclude_none=True, exclude={"model_name", "save_config"})
+    if stored is None and "dataset" not in overrides:
+        raise InvalidInputError(
+            f"no dataset given and no stored config for model {request.model_name!r}",
+            details={"model_name": request.model_name},
+        )
+    base = stored.model_dump() if stored else {}
+    return TrainingConfigBody.model_validate({**base, **overrides})
+
+
+@router.post("/train", status_code=202, response_model=JobDetail)
+async def train_model(
+    request: TrainRequest, session: SessionDep, training: TrainingDep, background: BackgroundTasks
+) -> JobDetail:
+    """Queue a training job; fields left out come from the model's stored config."""
+    config = _merge(await configs.get_or_none(session, model_name=request.model_name), request)
+    job = await jobs.create(session, model_name=request.model_name, kind="train", config=config)
+    if request.save_config:
+        await configs.put(session, model_name=request.model_name, config=config)
+    background.add_task(training.submit, job.id)
+    return _detail(job, training)
+
+
+@router.post("/retrain", status_code=202, response_model=JobDetail)
+async def retrain_model(
+    request: RetrainRequest, session: SessionDep, training: TrainingDep, background: BackgroundTasks
+) -> JobDetail:
+    """Queue a retraining: the stored config, the newest data, and labelled feedback when there is some."""
+    config = await configs.get_or_none(session, model_name=request.model_name)
+    if config is None:
+        raise ConfigNotFoundError(request.model_name)
+    job = await jobs.create(session, model_name=request.model_name, kind="retrain", config=config)
+    jobs.append_log(job, f"retrain requested: {request.reason}", limit=training.settings.max_log_lines)
+    background.add_task(training.submit, job.id)
+    return _detail(job, training)

@@ -1,0 +1,51 @@
+"""Training configurations, stored per model and reused by retraining."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mlsec.core.errors import InvalidInputError
+from mlsec.ml.text_model import TextModelParams
+from mlsec.ml.training import TabularParams
+from mlsec.services.training.errors import ConfigNotFoundError
+from mlsec.services.training.models import TrainingConfig
+from mlsec.services.training.schemas import TrainingConfigBody
+
+
+def validate_params(task: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Hyper-parameters checked against the task's model; 422 naming the bad keys."""
+    try:
+        if task == "text_classification":
+            return TextModelParams.from_dict(params).to_dict()
+        return TabularParams.from_dict(params).to_dict()
+    except (ValueError, TypeError) as exc:
+        raise InvalidInputError(f"invalid params for {task}: {exc}", details={"task": task}) from None
+
+
+async def get_or_none(session: AsyncSession, *, model_name: str) -> TrainingConfigBody | None:
+    """The stored config of a model, or None."""
+    row = await session.get(TrainingConfig, model_name)
+    return None if row is None else TrainingConfigBody.model_validate(row.config)
+
+
+async def get_row_or_raise(session: AsyncSession, *, model_name: str) -> TrainingConfig:
+    """The stored config row of a model; 404 when the model has none."""
+    row = await session.get(TrainingConfig, model_name)
+    if row is None:
+        raise ConfigNotFoundError(model_name)
+    return row
+
+
+async def put(session: AsyncSession, *, model_name: str, config: TrainingConfigBody) -> TrainingConfig:
+    """Create or replace a model's config (params validated for its task)."""
+    stored = config.model_copy(update={"params": validate_params(config.task, config.params)})
+    row = await session.get(TrainingConfig, model_name)
+    if row is None:
+        row = TrainingConfig(model_name=model_name, config=stored.model_dump())
+        session.add(row)
+    else:
+        row.config = stored.model_dump()
+    await session.flush()
+    return row
