@@ -1,4 +1,8 @@
-"""`python -m benchmarks` (`make bench`): run the foundation benchmarks and record the results.
+"""`python -m benchmarks` (`make bench`): run the benchmark suites and record the results.
+
+Suites: `foundation` (service stack and resilient client against bare FastAPI and httpx) and
+`model` (the default model's held-out quality, training time and size against a hand-written
+TF-IDF + LogisticRegression).
 
 Both servers start first and stay up for the whole run, so the comparisons share the machine's
 state; they are stopped however the run ends.
@@ -12,13 +16,14 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
-from benchmarks import _report
+from benchmarks import _report, model
 from benchmarks._servers import BenchmarkError, ServerProcess, isolate_environment, running_server
 from benchmarks.foundation import Comparison, Params, resilient_client, service_stack
 
@@ -37,6 +42,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-record", action="store_true", help="print the table only, write no result files")
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR, help="where result files go")
+    parser.add_argument("--suite", choices=("all", *SUITES), default="all", help="which suite to run")
     args = parser.parse_args(argv)
     if args.requests is not None and args.requests < 100:
         parser.error("--requests must be at least 100 (p99 needs them)")
@@ -59,9 +65,41 @@ def _run(home: Path, params: Params, console: Console) -> list[Comparison]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run, print the table and record it; 1 when a benchmark could not run (a server failed to start, ...)."""
+    """Run the chosen suites; 1 when one could not run."""
     args = _parse(argv)
     console = Console()
+    if not console.is_terminal:  # piped or captured: rich would cut the tables to 80 columns
+        console.width = _report.TABLE_WIDTH
+    suites = SUITES if args.suite == "all" else (args.suite,)
+    codes = [SUITES[name](args, console) for name in suites]
+    return max(codes)
+
+
+def run_model(args: argparse.Namespace, console: Console) -> int:
+    """The default model against the hand-written anchor; recorded as model-<date>."""
+    started_at = datetime.now(UTC)
+    console.log("training the default model and the anchor on the shipped data ...")
+    figures, rows = model.run()
+    console.print(model.rich_table(figures))
+    if args.quick or args.no_record:
+        return 0
+    record: dict[str, Any] = {
+        "suite": "model",
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "machine": _report.machine(),
+        "versions": _report.versions(),
+        "rows": rows,
+        "classifiers": [asdict(f) for f in figures],
+    }
+    paths = _report.write_record(
+        args.results_dir, f"model-{started_at:%Y-%m-%d}", record, model.markdown(record, figures)
+    )
+    console.log(f"recorded {paths[0]} and {paths[1]}")
+    return 0
+
+
+def run_foundation(args: argparse.Namespace, console: Console) -> int:
+    """Run, print the table and record it; 1 when a benchmark could not run (a server failed to start, ...)."""
     requests = args.requests or (QUICK_REQUESTS if args.quick else DEFAULT_REQUESTS)
     warmup = args.warmup if args.warmup is not None else max(20, requests // 10)
     params = Params(requests=requests, warmup=warmup, rounds=args.rounds)
@@ -88,8 +126,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     record["duration_s"] = round(time.monotonic() - started, 1)
     record["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    if not console.is_terminal:  # piped or captured: rich would cut the table to 80 columns
-        console.width = _report.TABLE_WIDTH
     console.print(_report.rich_table(comparisons))
     if args.quick or args.no_record:
         console.log("not recorded (--quick or --no-record)")
@@ -99,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     console.log(f"recorded {json_path} and {md_path}")
     return 0
 
+
+SUITES = {"foundation": run_foundation, "model": run_model}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -148,20 +148,25 @@ See `benchmarks/README.md` for what each row measures.
 """
 
 
-def write_results(
-    directory: Path, stem: str, record: dict[str, Any], comparisons: list[Comparison]
-) -> tuple[Path, Path]:
+def write_record(directory: Path, stem: str, record: dict[str, Any], markdown: str) -> tuple[Path, Path]:
     """Write `<stem>.json` and `<stem>.md`, each through a `.tmp` file so a crash leaves no half file."""
     directory.mkdir(parents=True, exist_ok=True)
-    full = {**record, "comparisons": [_comparison_json(c) for c in comparisons]}
     written = []
-    for suffix, text in ((".json", json.dumps(full, indent=2) + "\n"), (".md", _markdown(record, comparisons))):
+    for suffix, text in ((".json", json.dumps(record, indent=2) + "\n"), (".md", markdown)):
         path = directory / f"{stem}{suffix}"
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
         written.append(path)
     return written[0], written[1]
+
+
+def write_results(
+    directory: Path, stem: str, record: dict[str, Any], comparisons: list[Comparison]
+) -> tuple[Path, Path]:
+    """The foundation suite's record and its markdown summary."""
+    full = {**record, "comparisons": [_comparison_json(c) for c in comparisons]}
+    return write_record(directory, stem, full, _markdown(record, comparisons))
 
 
 def parameters(params: Params) -> dict[str, Any]:

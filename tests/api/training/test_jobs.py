@@ -46,8 +46,10 @@ async def test_train_registers_champion_then_challenger(client: httpx.AsyncClien
     assert version.version == job["model_version"]
     assert 0 < float(version.tags["mlsec.threshold"]) < 1
 
+    feedback = await upload(client, prompts_csv(40, seed=5), name=f"{model}-feedback")
     again = await client.post("/training/retrain", json={"model_name": model, "reason": "test"})
     assert again.status_code == 202
+    assert again.json()["dataset_ids"] == [job["dataset_ids"][0], feedback.json()["dataset"]["id"]]
     second = await wait_for_job(client, again.json()["id"])
     assert (second["status"], second["alias"], second["kind"]) == ("succeeded", "challenger", "retrain")
 
@@ -107,3 +109,30 @@ async def test_bad_training_requests(client: httpx.AsyncClient) -> None:
     assert (await client.get("/training/jobs", params={"limit": 0})).status_code == 422
     assert (await client.get("/training/jobs", params={"status": "sleeping"})).status_code == 422
     assert (await client.get("/models/models/not-registered", params={"refresh": True})).status_code == 404
+
+
+def _tabular_csv(task: str) -> bytes:
+    import random
+
+    rng = random.Random(1)
+    lines = ["size,colour,weight,label"]
+    for _ in range(300):
+        size, colour = rng.uniform(0, 10), rng.choice(["red", "green", "blue"])
+        weight = size * 2 + rng.gauss(0, 0.5)
+        label = int(size > 5) if task == "tabular_classification" else round(size * 3 + weight, 3)
+        lines.append(f"{size:.3f},{colour},{weight:.3f},{label}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize(("task", "metric"), [("tabular_classification", "f1"), ("tabular_regression", "r2")])
+async def test_tabular_models_train_from_csv(client: httpx.AsyncClient, task: str, metric: str) -> None:
+    uploaded = await client.post("/data/upload-data", data={"task": task, "label_column": "label", "name": task},
+                                 files={"file": ("table.csv", _tabular_csv(task))})
+    assert uploaded.status_code == 201, uploaded.text
+    assert uploaded.json()["dataset"]["text_column"] is None
+    started = await client.post("/training/train", json={"model_name": f"{task}-model", "dataset": task,
+                                                         "task": task, "params": {"n_estimators": 50}})
+    assert started.status_code == 202, started.text
+    job = await wait_for_job(client, started.json()["id"])
+    assert job["status"] == "succeeded", job
+    assert job["metrics"][metric] > 0.8
