@@ -126,12 +126,17 @@ def _tabular_csv(task: str) -> bytes:
 
 @pytest.mark.parametrize(("task", "metric"), [("tabular_classification", "f1"), ("tabular_regression", "r2")])
 async def test_tabular_models_train_from_csv(client: httpx.AsyncClient, task: str, metric: str) -> None:
-    uploaded = await client.post("/data/upload-data", data={"task": task, "label_column": "label", "name": task},
-                                 files={"file": ("table.csv", _tabular_csv(task))})
+    uploaded = await client.post(
+        "/data/upload-data",
+        data={"task": task, "label_column": "label", "name": task},
+        files={"file": ("table.csv", _tabular_csv(task))},
+    )
     assert uploaded.status_code == 201, uploaded.text
     assert uploaded.json()["dataset"]["text_column"] is None
-    started = await client.post("/training/train", json={"model_name": f"{task}-model", "dataset": task,
-                                                         "task": task, "params": {"n_estimators": 50}})
+    started = await client.post(
+        "/training/train",
+        json={"model_name": f"{task}-model", "dataset": task, "task": task, "params": {"n_estimators": 50}},
+    )
     assert started.status_code == 202, started.text
     job = await wait_for_job(client, started.json()["id"])
     assert job["status"] == "succeeded", job
