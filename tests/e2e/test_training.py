@@ -186,3 +186,36 @@ def test_a_200_mb_upload_keeps_memory_bounded(tmp_path: Path, run_mlsec: type[Ru
     print(f"training service memory grew by {grown_mb:.0f} MiB receiving and validating 200 MiB")
     assert grown_mb < 150, f"the service grew by {grown_mb:.0f} MiB while receiving 200 MiB"
     os.kill(service.process.pid, signal.SIGTERM)
+
+
+def test_mlsec_train_shows_progress_metrics_and_the_run(
+    tmp_path: Path, run_mlsec: type[Running], mlflow_server: str
+) -> None:
+    env = _env(tmp_path / "home", mlflow_server)
+    _start(run_mlsec, env)
+    data = tmp_path / "attacks.csv"
+    data.write_bytes(prompts_csv(150, seed=9))
+    cli = run_mlsec(
+        [
+            "train",
+            "--model",
+            "cli-detector",
+            "--dataset",
+            str(data),
+            "--text-column",
+            "prompt",
+            "--label-column",
+            "is_attack",
+        ],
+        {**env, "COLUMNS": "160"},
+    )
+    assert cli.wait(timeout=240) == 0, cli.output
+    assert "uploaded" in cli.output and "cli-detector" in cli.output
+    assert "100%" in cli.output
+    assert any(line.strip().startswith("│ f1") for line in cli.lines), cli.output
+    assert "registered version 1 as champion" in cli.output
+    assert f"MLflow run: {mlflow_server}/#/experiments/" in cli.output
+
+    missing = run_mlsec(["train", "--model", "never-configured"], env)
+    assert missing.wait(timeout=60) == 2
+    assert "no dataset given and no stored config" in missing.output
