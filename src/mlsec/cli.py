@@ -149,6 +149,28 @@ def train(
 
 
 @app.command()
+def predict(
+    text: Annotated[str | None, typer.Argument(help="The text to classify.")] = None,
+    file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="One text per line.")] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Registered model; default: the service's.")
+    ] = None,
+    version: Annotated[str | None, typer.Option(help="A version number or alias; default: champion.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
+) -> None:
+    """Classify a text, or every line of a file, with the model API."""
+    from mlsec.launcher.predict import run_predict
+
+    if (text is None) == (file is None):
+        fail("give a text or --file, not both")
+    settings = _settings()
+    code = _run(
+        lambda: run_predict(settings, console, text=text, file=file, model=model, version=version, as_json=as_json)
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
 def config(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Print the effective configuration (secrets masked)."""
     shown = effective_settings(_settings())

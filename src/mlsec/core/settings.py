@@ -305,3 +305,20 @@ def effective_settings(settings: Settings) -> dict[str, str]:
             text = mask_url(str(value)) if "://" in str(value) else str(value)
         shown[env_name(name)] = text
     return shown
+
+
+class ServingSettings(BaseSettings):
+    """What a serving service (model API, model cache) shares; each subclass sets its own prefix."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    default_model: str = Field("security-classifier", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+    default_alias: str = Field("champion", pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+    max_text_chars: int = Field(20_000, ge=1, le=10_000_000, description="Longest text a prediction accepts.")
+    max_batch_items: int = Field(1_000, ge=1, le=100_000, description="Most texts in one /predict/batch.")
+    micro_batch_max: int = Field(64, ge=1, le=4096, description="Most single predictions grouped into one call.")
+    micro_batch_wait_ms: float = Field(2.0, ge=0, le=100, description="Longest a grouped prediction waits.")
+    alias_poll_seconds: float = Field(5.0, gt=0, le=3600, description="How often aliases are checked for a swap.")
+    threads: int = Field(2, ge=1, le=64, description="Threads running model code.")
+    store_text: bool = Field(False, description="Store raw input text in the prediction log (off: only its hash).")
+    log_queue: int = Field(10_000, ge=10, le=1_000_000, description="Prediction-log records waiting at most.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import tempfile
 import time
 import traceback
@@ -112,6 +113,9 @@ def _pip_requirements() -> list[str]:
 
 
 def _log_to_mlflow(spec: JobSpec, result: Any, outbox: Outbox) -> dict[str, Any]:
+    # MLflow would copy the uv.lock of whatever project it runs in (index URLs included) into every
+    # model; the pinned pip requirements below describe the model's environment instead.
+    os.environ.setdefault("MLFLOW_LOG_UV_FILES", "false")
     import mlflow
     from mlflow import MlflowClient
     from mlflow.models import infer_signature
@@ -191,34 +195,38 @@ def _log_to_mlflow(spec: JobSpec, result: Any, outbox: Outbox) -> dict[str, Any]
         }
 
 
-def run_job(spec: JobSpec, outbox: Outbox) -> None:
-    """Entry point of the child process; every outcome ends with a "result" or "error" message."""
-    die_with_parent(parent_pid=spec.parent_pid)
-    configure_logging("training", spec.log_level)
+def train_and_register(spec: JobSpec, outbox: Outbox) -> dict[str, Any]:
+    """Train, log and register: the whole job, reporting to `outbox`; the result payload."""
     started = time.monotonic()
 
     def report(percent: int, step: str) -> None:
         outbox.put(("progress", min(80, int(percent * 0.8)), step))
 
+    outbox.put(
+        (
+            "log",
+            f"training {spec.model_name} ({spec.task}) on {', '.join(f'{r.name} v{r.version}' for r in spec.datasets)}",
+        )
+    )
+    result = _train(spec, report)
+    outbox.put(
+        (
+            "log",
+            "held-out metrics: "
+            + ", ".join(f"{k}={v:.4f}" for k, v in sorted(result.metrics.items()) if isinstance(v, float)),
+        )
+    )
+    payload = _log_to_mlflow(spec, result, outbox)
+    payload["elapsed_seconds"] = round(time.monotonic() - started, 3)
+    return payload
+
+
+def run_job(spec: JobSpec, outbox: Outbox) -> None:
+    """Entry point of the child process; every outcome ends with a "result" or "error" message."""
+    die_with_parent(parent_pid=spec.parent_pid)
+    configure_logging("training", spec.log_level)
     try:
-        outbox.put(
-            (
-                "log",
-                f"training {spec.model_name} ({spec.task}) on "
-                f"{', '.join(f'{r.name} v{r.version}' for r in spec.datasets)}",
-            )
-        )
-        result = _train(spec, report)
-        outbox.put(
-            (
-                "log",
-                "held-out metrics: "
-                + ", ".join(f"{k}={v:.4f}" for k, v in sorted(result.metrics.items()) if isinstance(v, float)),
-            )
-        )
-        payload = _log_to_mlflow(spec, result, outbox)
-        payload["elapsed_seconds"] = round(time.monotonic() - started, 3)
-        outbox.put(("result", payload))
+        outbox.put(("result", train_and_register(spec, outbox)))
     except Exception as exc:
         logger.error(
             "training.job.failed",

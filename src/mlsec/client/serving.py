@@ -1,0 +1,149 @@
+"""Clients of the two serving services: the model API (port 8000) and the model cache (port 8003)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlsec.client.base import ServiceClient
+
+
+def _selector(model_name: str | None, version: str | None) -> dict[str, str]:
+    return {k: v for k, v in {"model_name": model_name, "version": version}.items() if v is not None}
+
+
+class _Predictions(ServiceClient):
+    """`/predict` and `/predict/batch`, the same on both services."""
+
+    async def predict(self, text: str, *, model_name: str | None = None, version: str | None = None) -> dict[str, Any]:
+        """`POST /predict`."""
+        body = {"text": text, **_selector(model_name, version)}
+        return dict((await self.request("POST", "/predict", operation="prediction", json=body)).json())
+
+    async def predict_features(
+        self, features: dict[str, Any], *, model_name: str | None = None, version: str | None = None
+    ) -> dict[str, Any]:
+        """`POST /predict` with one row of features (tabular models)."""
+        body = {"features": features, **_selector(model_name, version)}
+        return dict((await self.request("POST", "/predict", operation="prediction", json=body)).json())
+
+    async def predict_batch(
+        self, texts: list[str], *, model_name: str | None = None, version: str | None = None
+    ) -> dict[str, Any]:
+        """`POST /predict/batch`."""
+        body = {"texts": texts, **_selector(model_name, version)}
+        return dict((await self.request("POST", "/predict/batch", operation="prediction", json=body)).json())
+
+
+class ModelAPIClient(_Predictions):
+    """The model API: predictions, loaded models, and the V2 and MLflow protocols."""
+
+    async def get_models(self) -> dict[str, Any]:
+        """`GET /models`."""
+        return dict(await self.get_json("/models"))
+
+    async def get_model(self, model_name: str) -> dict[str, Any]:
+        """`GET /models/{name}`."""
+        return dict(await self.get_json(f"/models/{model_name}"))
+
+    async def load_model(self, model_name: str, version: str | None = None) -> dict[str, Any]:
+        """`POST /models/load`."""
+        body = _selector(model_name, version)
+        return dict((await self.request("POST", "/models/load", operation="training", json=body)).json())
+
+    async def unload_model(self, model_name: str, version: str | None = None) -> dict[str, Any]:
+        """`POST /models/unload`."""
+        return dict((await self.request("POST", "/models/unload", json=_selector(model_name, version))).json())
+
+    async def batch_load_models(self, models: list[dict[str, str]]) -> dict[str, Any]:
+        """`POST /models/batch-load`."""
+        body = {"models": models}
+        return dict((await self.request("POST", "/models/batch-load", operation="training", json=body)).json())
+
+    async def warm_cache(self, model_name: str) -> dict[str, Any]:
+        """`POST /models/warm-cache/{name}`."""
+        return dict((await self.request("POST", f"/models/warm-cache/{model_name}", operation="training")).json())
+
+    async def v2_live(self) -> dict[str, Any]:
+        """`GET /v2/health/live`."""
+        return dict(await self.get_json("/v2/health/live", operation="health"))
+
+    async def v2_ready(self) -> dict[str, Any]:
+        """`GET /v2/health/ready`."""
+        return dict(await self.get_json("/v2/health/ready", operation="health"))
+
+    async def v2_model(self, model_name: str, version: str | None = None) -> dict[str, Any]:
+        """`GET /v2/models/{name}[/versions/{v}]`."""
+        path = f"/v2/models/{model_name}" + (f"/versions/{version}" if version else "")
+        return dict(await self.get_json(path))
+
+    async def v2_model_ready(self, model_name: str, version: str | None = None) -> dict[str, Any]:
+        """`GET /v2/models/{name}[/versions/{v}]/ready`."""
+        path = f"/v2/models/{model_name}" + (f"/versions/{version}" if version else "") + "/ready"
+        return dict(await self.get_json(path))
+
+    async def v2_infer(
+        self,
+        model_name: str,
+        inputs: list[dict[str, Any]],
+        *,
+        version: str | None = None,
+        request_id: str | None = None,
+    ) -> dict[str, Any]:
+        """`POST /v2/models/{name}[/versions/{v}]/infer`."""
+        path = f"/v2/models/{model_name}" + (f"/versions/{version}" if version else "") + "/infer"
+        body: dict[str, Any] = {"inputs": inputs}
+        if request_id:
+            body["id"] = request_id
+        return dict((await self.request("POST", path, operation="prediction", json=body)).json())
+
+    async def invocations(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """`POST /invocations` (MLflow's scoring protocol)."""
+        return dict((await self.request("POST", "/invocations", operation="prediction", json=payload)).json())
+
+
+class ModelCacheClient(_Predictions):
+    """The model cache: predictions from preloaded models, cache state, config and logs."""
+
+    async def get_info(self) -> dict[str, Any]:
+        """`GET /`."""
+        return dict(await self.get_json("/"))
+
+    async def get_models(self) -> dict[str, Any]:
+        """`GET /models`."""
+        return dict(await self.get_json("/models"))
+
+    async def load_model(self, model_name: str, version: str | None = None) -> dict[str, Any]:
+        """`POST /models/{name}/load`."""
+        body = {"version": version} if version else None
+        return dict((await self.request("POST", f"/models/{model_name}/load", operation="training", json=body)).json())
+
+    async def unload_model(self, model_name: str, version: str | None = None) -> dict[str, Any]:
+        """`POST /models/{name}/unload`."""
+        body = {"version": version} if version else None
+        return dict((await self.request("POST", f"/models/{model_name}/unload", json=body)).json())
+
+    async def get_stats(self) -> dict[str, Any]:
+        """`GET /stats`."""
+        return dict(await self.get_json("/stats"))
+
+    async def clear_cache(self) -> dict[str, Any]:
+        """`POST /clear-cache`."""
+        return dict((await self.request("POST", "/clear-cache")).json())
+
+    async def get_config(self) -> dict[str, Any]:
+        """`GET /config`."""
+        return dict(await self.get_json("/config"))
+
+    async def update_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        """`PUT /config`."""
+        return dict((await self.request("PUT", "/config", json=config)).json())
+
+    async def get_logs(self, *, kind: str | None = None, limit: int = 100) -> dict[str, Any]:
+        """`GET /logs`."""
+        params: dict[str, Any] = {"limit": limit, **({"kind": kind} if kind else {})}
+        return dict(await self.get_json("/logs", params=params))
+
+    async def get_model_logs(self, model_name: str, *, kind: str | None = None, limit: int = 100) -> dict[str, Any]:
+        """`GET /models/{name}/logs`."""
+        params: dict[str, Any] = {"limit": limit, **({"kind": kind} if kind else {})}
+        return dict(await self.get_json(f"/models/{model_name}/logs", params=params))

@@ -1,0 +1,162 @@
+"""The prediction log: every prediction recorded asynchronously, never in the request's way.
+
+Records wait in a bounded queue and are written in batches by one background task. When the queue
+is full (the store is slow or down), a record is dropped and counted; a prediction never waits on
+the log. The model API and the model cache each keep this table in their own database; analytics
+and business metrics read it through their APIs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import anyio
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Float, Index, Integer, MetaData, String, Table, Text, insert
+
+from mlsec.core.database import Database
+
+TABLE = "prediction_log"
+Prepare = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+"""Turns queued records into rows, off the request path, in a thread (e.g. computing drift features)."""
+logger = logging.getLogger("mlsec.prediction_log")
+
+
+def prediction_log_columns() -> list[Column[Any]]:
+    """The columns, shared by the table definition and the services' migrations."""
+    return [
+        # BIGINT ids on PostgreSQL; SQLite only auto-increments an INTEGER primary key.
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("model_name", String(100), nullable=False),
+        Column("model_version", String(32), nullable=False),
+        Column("label", String(100), nullable=True),
+        Column("score", Float, nullable=True),
+        Column("latency_ms", Float, nullable=False),
+        Column("input_sha256", String(64), nullable=False),
+        Column("features", JSON, nullable=False),
+        Column("text", Text, nullable=True),
+        Column("request_id", String(128), nullable=True),
+        Column("source", String(32), nullable=False),
+    ]
+
+
+def prediction_log_table(metadata: MetaData) -> Table:
+    """The prediction log table on a service's metadata."""
+    return Table(
+        TABLE,
+        metadata,
+        *prediction_log_columns(),
+        Index("ix_prediction_log_model_created", "model_name", "created_at"),
+        Index("ix_prediction_log_created_at", "created_at"),
+    )
+
+
+class PredictionLogMetrics:
+    def __init__(self, registry: CollectorRegistry):
+        self.written = Counter("mlsec_prediction_log_written_total", "Prediction records stored.", registry=registry)
+        self.dropped = Counter(
+            "mlsec_prediction_log_dropped_total",
+            "Prediction records dropped: queue full or store failing.",
+            ("reason",),
+            registry=registry,
+        )
+        self.queued = Gauge("mlsec_prediction_log_queue", "Prediction records waiting to be stored.", registry=registry)
+
+
+class PredictionLog:
+    """Bounded queue in front of the table, drained in batches by one task."""
+
+    def __init__(
+        self,
+        db: Database,
+        table: Table,
+        *,
+        metrics: PredictionLogMetrics,
+        max_queue: int = 10_000,
+        batch_size: int = 500,
+        flush_interval: float = 0.5,
+        prepare: Prepare | None = None,
+    ):
+        self.db = db
+        self.prepare = prepare
+        self.table = table
+        self.metrics = metrics
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=max_queue)
+        self._task: asyncio.Task[None] | None = None
+        self.dropped = 0
+        self.written = 0
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="prediction-log-writer")
+
+    def record(self, row: Mapping[str, Any]) -> bool:
+        """Queue one record without waiting; False (and counted) when the queue is full."""
+        try:
+            self._queue.put_nowait(dict(row))
+        except asyncio.QueueFull:
+            self._drop("queue_full", 1)
+            return False
+        self.metrics.queued.set(self._queue.qsize())
+        return True
+
+    def _drop(self, reason: str, count: int) -> None:
+        self.dropped += count
+        self.metrics.dropped.labels(reason).inc(count)
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.flush_interval):
+                    while len(batch) < self.batch_size:
+                        batch.append(await self._queue.get())
+            await self._write(batch)
+
+    async def _write(self, batch: list[dict[str, Any]]) -> None:
+        try:
+            rows = await anyio.to_thread.run_sync(self.prepare, batch) if self.prepare else batch
+            async with self.db.engine.begin() as conn:
+                await conn.execute(insert(self.table), rows)
+        except Exception as exc:  # the store is down: these records are lost, the service goes on
+            self._drop("store_error", len(batch))
+            logger.warning(
+                "prediction_log.write_failed", extra={"records": len(batch), "error_type": type(exc).__name__}
+            )
+        else:
+            self.written += len(batch)
+            self.metrics.written.inc(len(batch))
+        finally:
+            for _ in batch:
+                self._queue.task_done()
+            self.metrics.queued.set(self._queue.qsize())
+
+    async def flush(self, within: float = 5.0) -> None:
+        """Wait until everything queued has been written (or dropped)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), within)
+
+    async def close(self) -> None:
+        await self.flush(within=5.0)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+def create_table_in_migration(op: Any) -> None:
+    """Create the table and its indexes from an Alembic migration (the same definition as the model)."""
+    op.create_table(TABLE, *prediction_log_columns())
+    op.create_index("ix_prediction_log_model_created", TABLE, ["model_name", "created_at"])
+    op.create_index("ix_prediction_log_created_at", TABLE, ["created_at"])
+
+
+def drop_table_in_migration(op: Any) -> None:
+    op.drop_table(TABLE)

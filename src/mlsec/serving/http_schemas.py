@@ -1,0 +1,98 @@
+"""Request and response models of the prediction routes both serving services expose."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, model_validator
+
+NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+VERSION = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+Label = str | int | float
+
+
+class ModelSelector(BaseModel):
+    model_name: str | None = Field(None, pattern=NAME, description="Registered model; default: the service's.")
+    version: str | None = Field(None, pattern=VERSION, description="A version number or an alias; default: champion.")
+
+
+class PredictRequest(ModelSelector):
+    """One text (text models) or one row of features (tabular models)."""
+
+    text: str | None = Field(None, description="The text to classify.")
+    features: dict[str, Any] | None = Field(None, description="One row, for tabular models.")
+
+    @model_validator(mode="after")
+    def _one_input(self) -> PredictRequest:
+        if (self.text is None) == (self.features is None):
+            raise ValueError("give exactly one of 'text' or 'features'")
+        return self
+
+
+class BatchPredictRequest(ModelSelector):
+    texts: list[str] | None = Field(None, description="Texts to classify, in one call.")
+    records: list[dict[str, Any]] | None = Field(None, description="Rows of features, for tabular models.")
+
+    @model_validator(mode="after")
+    def _one_input(self) -> BatchPredictRequest:
+        if (self.texts is None) == (self.records is None):
+            raise ValueError("give exactly one of 'texts' or 'records'")
+        if not (self.texts or self.records):
+            raise ValueError("the batch is empty")
+        return self
+
+
+class ItemPrediction(BaseModel):
+    label: Label
+    score: float | None = Field(description="P(positive class) for binary models, the top probability otherwise.")
+    probabilities: dict[str, float] | None
+
+
+class PredictResponse(ItemPrediction):
+    model_name: str
+    model_version: str
+    threshold: float | None
+    latency_ms: float
+
+
+class BatchPredictResponse(BaseModel):
+    predictions: list[ItemPrediction]
+    count: int
+    model_name: str
+    model_version: str
+    threshold: float | None
+    latency_ms: float
+
+
+class LoadedModelRead(BaseModel):
+    name: str
+    version: str
+    aliases: list[str]
+    task: str
+    threshold: float | None
+    classes: list[str]
+    run_id: str | None
+    size_bytes: int
+    load_seconds: float
+    loaded_at: datetime
+    last_used_at: datetime | None
+    requests: int
+
+
+def loaded_read(info: Any) -> LoadedModelRead:
+    """The API view of a repository's `LoadedInfo`."""
+    return LoadedModelRead(
+        name=info.name,
+        version=info.version,
+        aliases=list(info.aliases),
+        task=info.task,
+        threshold=info.threshold,
+        classes=list(info.classes),
+        run_id=info.run_id,
+        size_bytes=info.size_bytes,
+        load_seconds=info.load_seconds,
+        loaded_at=info.loaded_at,
+        last_used_at=info.last_used_at,
+        requests=info.requests,
+    )

@@ -1,0 +1,75 @@
+"""Start and stop what a serving service runs: the model repository and the prediction log."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Table
+
+from mlsec.core.app import ServiceContext
+from mlsec.core.prediction_log import PredictionLog, PredictionLogMetrics
+from mlsec.core.settings import ServingSettings
+from mlsec.serving.records import completer
+from mlsec.serving.repository import ModelRepository, ServingEvent, ServingPolicy
+from mlsec.serving.state import ServingState
+
+logger = logging.getLogger("mlsec.serving")
+EventSink = Callable[[ServingEvent], None]
+
+
+@asynccontextmanager
+async def serving(
+    app: FastAPI,
+    ctx: ServiceContext,
+    *,
+    settings: ServingSettings,
+    policy: ServingPolicy,
+    log_table: Table,
+    prefix: str,
+    on_event: EventSink | None = None,
+) -> AsyncIterator[ServingState]:
+    """The repository (models from the MLflow registry) and the prediction log, for the app's lifetime."""
+
+    def announce(event: ServingEvent) -> None:
+        logger.info("serving.model.%s", event.kind, extra={"model_name": event.name, "version": event.version})
+        ctx.publish(
+            "models",
+            f"model.{event.kind}",
+            {"model_name": event.name, "version": event.version, "service": ctx.spec.name, **event.detail},
+        )
+        if on_event is not None:
+            on_event(event)
+
+    registry = app.state.metrics.registry
+    repository = ModelRepository(
+        ctx.settings.mlflow_uri,
+        policy=policy,
+        registry=registry,
+        max_batch=settings.micro_batch_max,
+        max_wait=settings.micro_batch_wait_ms / 1000,
+        alias_poll_seconds=settings.alias_poll_seconds,
+        default_alias=settings.default_alias,
+        threads=settings.threads,
+        on_event=announce,
+    )
+    log = PredictionLog(
+        ctx.db,
+        log_table,
+        metrics=PredictionLogMetrics(registry),
+        max_queue=settings.log_queue,
+        prepare=completer(store_text=settings.store_text),
+    )
+    state = ServingState(
+        repository=repository, log=log, settings=settings, source=ctx.spec.name, settings_prefix=prefix
+    )
+    log.start()
+    await repository.start()
+    app.state.serving = state
+    try:
+        yield state
+    finally:
+        await repository.close()
+        await log.close()

@@ -1,0 +1,81 @@
+"""What a serving service holds while it runs: the model repository, the prediction log, the limits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+
+from mlsec.core.errors import PayloadTooLargeError
+from mlsec.core.logging import current_request_id
+from mlsec.core.prediction_log import PredictionLog
+from mlsec.core.settings import ServingSettings
+from mlsec.serving.model import LoadedModel, Prediction
+from mlsec.serving.records import queued_records
+from mlsec.serving.repository import ModelRepository
+
+
+@dataclass
+class ServingState:
+    repository: ModelRepository
+    log: PredictionLog
+    settings: ServingSettings
+    source: str
+    settings_prefix: str
+
+    def check_texts(self, texts: Sequence[str]) -> None:
+        """413 naming the setting when a text is longer than allowed."""
+        limit = self.settings.max_text_chars
+        for index, text in enumerate(texts):
+            if len(text) > limit:
+                where = f"text {index}" if len(texts) > 1 else "the text"
+                raise PayloadTooLargeError(
+                    f"{where} has {len(text)} characters; the limit is {limit} ({self.settings_prefix}MAX_TEXT_CHARS)",
+                    details={"limit": limit, "index": index},
+                )
+
+    def check_batch(self, size: int) -> None:
+        limit = self.settings.max_batch_items
+        if size > limit:
+            raise PayloadTooLargeError(
+                f"the batch has {size} items; the limit is {limit} ({self.settings_prefix}MAX_BATCH_ITEMS)",
+                details={"limit": limit},
+            )
+
+    async def predict_one(
+        self, name: str | None, item: Any, version: str | None
+    ) -> tuple[LoadedModel, Prediction, float]:
+        started = time.perf_counter()
+        model, prediction = await self.repository.predict_one(
+            name or self.settings.default_model, item, version=version
+        )
+        latency_ms = (time.perf_counter() - started) * 1000
+        self._log(model, [item], [prediction], latency_ms)
+        return model, prediction, latency_ms
+
+    async def predict_many(
+        self, name: str | None, items: Sequence[Any], version: str | None
+    ) -> tuple[LoadedModel, list[Prediction], float]:
+        started = time.perf_counter()
+        model, predictions = await self.repository.predict_many(
+            name or self.settings.default_model, items, version=version
+        )
+        latency_ms = (time.perf_counter() - started) * 1000
+        self._log(model, items, predictions, latency_ms)
+        return model, predictions, latency_ms
+
+    def _log(
+        self, model: LoadedModel, items: Sequence[Any], predictions: Sequence[Prediction], latency_ms: float
+    ) -> None:
+        for record in queued_records(
+            model, items, predictions, latency_ms=latency_ms, request_id=current_request_id(), source=self.source
+        ):
+            self.log.record(record)
+
+
+def get_serving(request: Request) -> ServingState:
+    state: ServingState = request.app.state.serving
+    return state
