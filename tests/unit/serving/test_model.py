@@ -168,14 +168,19 @@ def test_other_flavors_load_as_pyfunc_and_predict_only(registry: Registry, monke
             def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
                 return model_input["text"].str.len().to_numpy()
 
-        with tracking(registry.uri), mlflow.start_run():
-            mlflow.pyfunc.log_model(
-                name="model",
-                python_model=TextLength(),
-                registered_model_name="text-length",
-                signature=infer_signature(example, np.array([3, 5])),
-                pip_requirements=["pandas"],
-            )
+        with tracking(registry.uri):
+            mlflow.set_experiment("text-length")  # another test in this process may have set a different one
+            mlflow.start_run()
+            try:
+                mlflow.pyfunc.log_model(
+                    name="model",
+                    python_model=TextLength(),
+                    registered_model_name="text-length",
+                    signature=infer_signature(example, np.array([3, 5])),
+                    pip_requirements=["pandas"],
+                )
+            finally:
+                mlflow.end_run()
     loaded = load_model(registry.uri, "text-length", "1")
     assert loaded.task == "text_classification"  # no tag: one "text" column makes it a text model
     assert loaded.classes == []
