@@ -1,11 +1,12 @@
 """`python -m benchmarks` (`make bench`): run the benchmark suites and record the results.
 
-Suites: `foundation` (service stack and resilient client against bare FastAPI and httpx) and
+Suites: `foundation` (service stack and resilient client against bare FastAPI and httpx),
 `model` (the default model's held-out quality, training time and size against a hand-written
-TF-IDF + LogisticRegression).
+TF-IDF + LogisticRegression) and `serving` (the model API against `mlflow models serve` and the
+in-process model, on the same registered model).
 
-Both servers start first and stay up for the whole run, so the comparisons share the machine's
-state; they are stopped however the run ends.
+Each suite's servers start first and stay up for the whole suite, so the comparisons share the
+machine's state; they are stopped however the run ends.
 """
 
 from __future__ import annotations
@@ -23,18 +24,25 @@ from typing import Any
 
 from rich.console import Console
 
-from benchmarks import _report, model
+from benchmarks import _report, model, serving
 from benchmarks._servers import BenchmarkError, ServerProcess, isolate_environment, running_server
 from benchmarks.foundation import Comparison, Params, resilient_client, service_stack
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_REQUESTS = 3000
 QUICK_REQUESTS = 200
+SERVING_REQUESTS = 2000
+"""The serving suite's default per cell: a model prediction costs far more than a liveness GET."""
+SERVING_QUICK_REQUESTS = 100
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--requests", type=int, help=f"requests per measured cell (default {DEFAULT_REQUESTS})")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        help=f"requests per measured cell (default {DEFAULT_REQUESTS}, serving suite {SERVING_REQUESTS})",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds the requests are split into")
     parser.add_argument("--warmup", type=int, help="warm-up requests per variant before measuring (default 10%%)")
     parser.add_argument(
@@ -136,7 +144,49 @@ def run_foundation(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-SUITES = {"foundation": run_foundation, "model": run_model}
+def run_serving(args: argparse.Namespace, console: Console) -> int:
+    """The model API against `mlflow models serve` and the in-process model; recorded as serving-<date>."""
+    requests = args.requests or (SERVING_QUICK_REQUESTS if args.quick else SERVING_REQUESTS)
+    warmup = args.warmup if args.warmup is not None else max(20, requests // 10)
+    params = serving.ServingParams(
+        requests=requests, warmup=warmup, rounds=args.rounds, batch_repetitions=2 if args.quick else 5
+    )
+    dropped = isolate_environment()
+    if dropped:
+        console.log(f"ignoring for this run: {', '.join(dropped)}")
+    started_at = datetime.now(UTC)
+    record: dict[str, Any] = {
+        "suite": "serving",
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "machine": _report.machine(),
+        "versions": _report.versions(),
+        "parameters": asdict(params),
+    }
+    load, cores = record["machine"]["load_average_at_start"][0], record["machine"]["usable_cores"]
+    if load > cores / 2:
+        console.log(f"[yellow]machine busy (load {load} on {cores} cores): figures will be noisy, ratios less so")
+    started = time.monotonic()
+    try:
+        with tempfile.TemporaryDirectory(prefix="mlsec-bench-serving-") as workdir:
+            record.update(serving.run(Path(workdir), params, console))
+    except BenchmarkError as exc:
+        console.print(f"[red]benchmark failed:[/red] {exc}")
+        return 1
+    record["duration_s"] = round(time.monotonic() - started, 1)
+    record["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    for table in serving.rich_tables(record):
+        console.print(table)
+    if args.quick or args.no_record:
+        console.log("not recorded (--quick or --no-record)")
+        return 0
+    paths = _report.write_record(
+        args.results_dir, f"serving-{started_at:%Y-%m-%d}", serving.record_json(record), serving.markdown(record)
+    )
+    console.log(f"recorded {paths[0]} and {paths[1]}")
+    return 0
+
+
+SUITES = {"foundation": run_foundation, "model": run_model, "serving": run_serving}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,4 +1,4 @@
-"""The load generator: a fixed number of GETs over a fixed number of concurrent workers.
+"""The load generator: a fixed number of requests (GETs, or POSTs of JSON bodies) over a fixed number of workers.
 
 Closed-loop (each worker sends its next request when the previous answer is in), because that is
 how a service or an SDK calls another service; a bounded request count, never a duration, so a
@@ -8,14 +8,33 @@ slow machine makes the run longer but never changes what was measured.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import httpx
 
 from benchmarks._servers import BenchmarkError
+
+Body = Callable[[], bytes]
+"""The JSON body of the next POST, already encoded; called once per request, so a body can change per request."""
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def json_bodies(payloads: Iterable[object]) -> Body:
+    """Cycle through `payloads`, encoded once up front so the load generator spends no CPU on JSON per request.
+
+    Each call of the result gives the next body: two variants built from the same payloads and sent the same
+    number of requests send the same sequence.
+    """
+    encoded = [json.dumps(payload).encode() for payload in payloads]
+    if not encoded:
+        raise ValueError("json_bodies needs at least one payload")
+    cycle = itertools.cycle(encoded)
+    return lambda: next(cycle)
 
 
 @dataclass(frozen=True)
@@ -52,13 +71,20 @@ class Sample:
 
 
 async def drive(
-    clients: Sequence[httpx.AsyncClient], url: str, *, requests: int, concurrency: int
+    clients: Sequence[httpx.AsyncClient],
+    url: str,
+    *,
+    requests: int,
+    concurrency: int,
+    body: Body | None = None,
 ) -> tuple[list[float], float]:
-    """Send `requests` GETs to `url` from `concurrency` workers; return each latency (s) and the wall time (s).
+    """Send `requests` requests to `url` from `concurrency` workers; return each latency (s) and the wall time (s).
 
+    GETs, or with `body` POSTs of `body()` as `application/json` (the body is taken before the clock starts).
     Worker i sends through `clients[i % len(clients)]`: one shared client measures that client's pool,
     one client per worker keeps the load generator's own pool out of a server's figures.
     """
+    method = "GET" if body is None else "POST"
     latencies: list[float] = []
     failures: list[str] = []
     remaining = requests
@@ -67,15 +93,19 @@ async def drive(
         nonlocal remaining
         while remaining > 0 and not failures:  # bounded: every pass takes one request off the count
             remaining -= 1
+            content = None if body is None else body()
             started = time.perf_counter()
             try:
-                response = await client.get(url)
+                if content is None:
+                    response = await client.get(url)
+                else:
+                    response = await client.post(url, content=content, headers=JSON_HEADERS)
             except httpx.HTTPError as exc:
-                failures.append(f"GET {url} failed: {type(exc).__name__}: {exc}")
+                failures.append(f"{method} {url} failed: {type(exc).__name__}: {exc}")
                 return
             latencies.append(time.perf_counter() - started)
             if response.status_code != 200:
-                failures.append(f"GET {url} answered {response.status_code}: {response.text[:200]}")
+                failures.append(f"{method} {url} answered {response.status_code}: {response.text[:200]}")
 
     started = time.perf_counter()
     async with asyncio.TaskGroup() as group:  # failures are collected, not raised, so none ends in an ExceptionGroup
@@ -89,12 +119,14 @@ async def drive(
 
 @dataclass(frozen=True)
 class Variant:
-    """One side of a comparison: the clients to send with, where to, and whose CPU time to count."""
+    """One side of a comparison: the clients to send with, where to, whose CPU time to count, and the body
+    of each request (None: GETs)."""
 
     name: str
     clients: Sequence[httpx.AsyncClient]
     url: str
     cpu_seconds: Callable[[], float]
+    body: Body | None = None
 
 
 def _split(total: int, parts: int) -> list[int]:
@@ -111,13 +143,15 @@ async def compare(
     variants instead of charging it to whichever happened to run last.
     """
     for variant in variants:  # opens the keep-alive connections and warms caches and code paths
-        await drive(variant.clients, variant.url, requests=warmup, concurrency=concurrency)
+        await drive(variant.clients, variant.url, requests=warmup, concurrency=concurrency, body=variant.body)
     samples = {variant.name: Sample() for variant in variants}
     for index, count in enumerate(_split(requests, rounds)):
         order = variants if index % 2 == 0 else variants[::-1]
         for variant in order:
             cpu_before = variant.cpu_seconds()
-            latencies, elapsed = await drive(variant.clients, variant.url, requests=count, concurrency=concurrency)
+            latencies, elapsed = await drive(
+                variant.clients, variant.url, requests=count, concurrency=concurrency, body=variant.body
+            )
             sample = samples[variant.name]
             sample.cpu_seconds += variant.cpu_seconds() - cpu_before
             sample.latencies.extend(latencies)

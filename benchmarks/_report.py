@@ -19,7 +19,7 @@ from rich.table import Table
 
 from benchmarks.foundation import Comparison, Params
 
-PACKAGES = ("fastapi", "uvicorn", "httpx", "starlette", "pydantic", "mlsec")
+PACKAGES = ("fastapi", "uvicorn", "httpx", "starlette", "pydantic", "mlsec", "mlflow", "scikit-learn")
 COLUMNS = (
     "Case",
     "Conc",
@@ -101,8 +101,10 @@ def _cells(comparison: Comparison) -> list[list[str]]:
     return rows
 
 
-def rich_table(comparisons: list[Comparison]) -> Table:
-    table = Table(title="mlsec foundation benchmarks", caption=CAPTION)
+def rich_table(
+    comparisons: list[Comparison], *, title: str = "mlsec foundation benchmarks", caption: str = CAPTION
+) -> Table:
+    table = Table(title=title, caption=caption)
     for column in COLUMNS:
         table.add_column(column, justify="left" if column in TEXT_COLUMNS else "right", no_wrap=True)
     for comparison in comparisons:

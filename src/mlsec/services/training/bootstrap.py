@@ -49,7 +49,7 @@ def shipped_data_dir() -> Path:
     raise FileNotFoundError("the shipped training data (prompts_*_train.jsonl) was not found")
 
 
-def _combine(files: list[Path], target: Path) -> dataset_service.ReceivedFile:
+def combine_jsonl(files: list[Path], target: Path) -> dataset_service.ReceivedFile:
     """Concatenate JSONL files into one (blocking), hashing as it goes."""
     digest = hashlib.sha256()
     with target.open("wb") as out:
@@ -65,7 +65,7 @@ def _combine(files: list[Path], target: Path) -> dataset_service.ReceivedFile:
 async def _register_shipped(service: TrainingService, name: str, pattern: str) -> None:
     files = sorted(shipped_data_dir().glob(pattern))
     target = dataset_service.incoming_dir(service.datasets_root) / uuid.uuid4().hex
-    received = await anyio.to_thread.run_sync(_combine, files, target)
+    received = await anyio.to_thread.run_sync(combine_jsonl, files, target)
     options = dataset_service.UploadOptions(name=name, filename=f"{name}.jsonl")
     async with service.ctx.db.session() as session:
         await dataset_service.store(session, received=received, options=options, datasets_root=service.datasets_root)
