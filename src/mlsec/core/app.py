@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 
 import httpx
@@ -44,7 +44,6 @@ class ServiceContext:
     breakers: BreakerRegistry
     events: EventPublisher
     hub: EventHub | None = None
-    extras: dict[str, object] = field(default_factory=dict)
 
     def publish(self, topic: str, type_: str, payload: dict[str, object] | None = None) -> bool:
         """Publish an event from this service without waiting for its delivery."""

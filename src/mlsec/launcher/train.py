@@ -24,8 +24,7 @@ async def _upload(client: TrainingClient, path: Path, *, task: str, text_column:
     size = (await anyio.Path(path).stat()).st_size
     upload = client.upload_large_file if size > LARGE_FILE_BYTES else client.upload_data
     answer = await upload(path, task=task, text_column=text_column, label_column=label_column)
-    dataset = answer["dataset"]
-    return f"{dataset['name']}"
+    return str(answer["dataset"]["name"])
 
 
 async def _follow(client: TrainingClient, job: dict[str, Any], console: Console) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from mlsec.ml.text_model import TextModelParams
 from mlsec.ml.training import TabularParams
 from mlsec.services.training.errors import ConfigNotFoundError
 from mlsec.services.training.models import TrainingConfig
-from mlsec.services.training.schemas import TrainingConfigBody
+from mlsec.services.training.schemas import TrainingConfigBody, TrainRequest
 
 
 def validate_params(task: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -49,3 +49,15 @@ async def put(session: AsyncSession, *, model_name: str, config: TrainingConfigB
         row.config = stored.model_dump()
     await session.flush()
     return row
+
+
+def merge(stored: TrainingConfigBody | None, request: TrainRequest) -> TrainingConfigBody:
+    """A training request's fields over the stored config; 422 when neither names a dataset."""
+    overrides = request.model_dump(exclude_none=True, exclude={"model_name", "save_config"})
+    if stored is None and "dataset" not in overrides:
+        raise InvalidInputError(
+            f"no dataset given and no stored config for model {request.model_name!r}",
+            details={"model_name": request.model_name},
+        )
+    base = stored.model_dump() if stored else {}
+    return TrainingConfigBody.model_validate({**base, **overrides})

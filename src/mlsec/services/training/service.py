@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,8 @@ class TrainingService:
 
 
 @contextlib.asynccontextmanager
-async def running(service: TrainingService) -> Any:
+async def running(service: TrainingService) -> AsyncIterator[TrainingService]:
+    """The service started for the block and stopped after it, whatever happens."""
     await service.start()
     try:
         yield service

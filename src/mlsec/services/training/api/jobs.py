@@ -5,7 +5,6 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Query
 
 from mlsec.core.app import SessionDep
-from mlsec.core.errors import InvalidInputError
 from mlsec.services.training import configs, jobs
 from mlsec.services.training.dependencies import TrainingDep
 from mlsec.services.training.errors import ConfigNotFoundError
@@ -16,7 +15,6 @@ from mlsec.services.training.schemas import (
     JobRead,
     JobStatus,
     RetrainRequest,
-    TrainingConfigBody,
     TrainRequest,
 )
 
@@ -58,23 +56,12 @@ async def cancel_job(job_id: str, session: SessionDep, training: TrainingDep) ->
     return _detail(await jobs.get_or_raise(session, job_id=job_id), training)
 
 
-def _merge(stored: TrainingConfigBody | None, request: TrainRequest) -> TrainingConfigBody:
-    overrides = request.model_dump(exclude_none=True, exclude={"model_name", "save_config"})
-    if stored is None and "dataset" not in overrides:
-        raise InvalidInputError(
-            f"no dataset given and no stored config for model {request.model_name!r}",
-            details={"model_name": request.model_name},
-        )
-    base = stored.model_dump() if stored else {}
-    return TrainingConfigBody.model_validate({**base, **overrides})
-
-
 @router.post("/train", status_code=202, response_model=JobDetail)
 async def train_model(
     request: TrainRequest, session: SessionDep, training: TrainingDep, background: BackgroundTasks
 ) -> JobDetail:
     """Queue a training job; fields left out come from the model's stored config."""
-    config = _merge(await configs.get_or_none(session, model_name=request.model_name), request)
+    config = configs.merge(await configs.get_or_none(session, model_name=request.model_name), request)
     job = await jobs.create(session, model_name=request.model_name, kind="train", config=config)
     if request.save_config:
         await configs.put(session, model_name=request.model_name, config=config)
