@@ -106,25 +106,31 @@ def run_model(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def run_foundation(args: argparse.Namespace, console: Console) -> int:
-    """Run, print the table and record it; 1 when a benchmark could not run (a server failed to start, ...)."""
-    requests = args.requests or (QUICK_REQUESTS if args.quick else DEFAULT_REQUESTS)
-    warmup = args.warmup if args.warmup is not None else max(20, requests // 10)
-    params = Params(requests=requests, warmup=warmup, rounds=args.rounds)
+def _start_record(suite: str, parameters: dict[str, Any], console: Console) -> tuple[datetime, dict[str, Any]]:
+    """Isolate the environment and begin a suite's record: when, machine, versions, parameters."""
     dropped = isolate_environment()
     if dropped:
         console.log(f"ignoring for this run: {', '.join(dropped)}")
     started_at = datetime.now(UTC)
     record: dict[str, Any] = {
-        "suite": "foundation",
+        "suite": suite,
         "started_at": started_at.isoformat(timespec="seconds"),
         "machine": _report.machine(),
         "versions": _report.versions(),
-        "parameters": _report.parameters(params),
+        "parameters": parameters,
     }
     load, cores = record["machine"]["load_average_at_start"][0], record["machine"]["usable_cores"]
     if load > cores / 2:
         console.log(f"[yellow]machine busy (load {load} on {cores} cores): figures will be noisy, ratios less so")
+    return started_at, record
+
+
+def run_foundation(args: argparse.Namespace, console: Console) -> int:
+    """Run, print the table and record it; 1 when a benchmark could not run (a server failed to start, ...)."""
+    requests = args.requests or (QUICK_REQUESTS if args.quick else DEFAULT_REQUESTS)
+    warmup = args.warmup if args.warmup is not None else max(20, requests // 10)
+    params = Params(requests=requests, warmup=warmup, rounds=args.rounds)
+    started_at, record = _start_record("foundation", _report.parameters(params), console)
     started = time.monotonic()
     try:
         with tempfile.TemporaryDirectory(prefix="mlsec-bench-") as home:
@@ -151,20 +157,7 @@ def run_serving(args: argparse.Namespace, console: Console) -> int:
     params = serving.ServingParams(
         requests=requests, warmup=warmup, rounds=args.rounds, batch_repetitions=2 if args.quick else 5
     )
-    dropped = isolate_environment()
-    if dropped:
-        console.log(f"ignoring for this run: {', '.join(dropped)}")
-    started_at = datetime.now(UTC)
-    record: dict[str, Any] = {
-        "suite": "serving",
-        "started_at": started_at.isoformat(timespec="seconds"),
-        "machine": _report.machine(),
-        "versions": _report.versions(),
-        "parameters": asdict(params),
-    }
-    load, cores = record["machine"]["load_average_at_start"][0], record["machine"]["usable_cores"]
-    if load > cores / 2:
-        console.log(f"[yellow]machine busy (load {load} on {cores} cores): figures will be noisy, ratios less so")
+    started_at, record = _start_record("serving", asdict(params), console)
     started = time.monotonic()
     try:
         with tempfile.TemporaryDirectory(prefix="mlsec-bench-serving-") as workdir:
