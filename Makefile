@@ -12,7 +12,7 @@ RUN := $(UV) run --frozen --no-sync
 help:
 	@echo "make up      start MLflow and every service (Ctrl-C stops all)"
 	@echo "make test    lint, type-check and run the test suite"
-	@echo "make bench   run the benchmarks and record the results"
+	@echo "make bench   run the benchmarks and record the results (SUITE=serving for one suite)"
 	@echo "make lint    ruff, formatting and the import-layer contracts"
 
 $(UV_BOOTSTRAP)/bin/uv:
@@ -43,8 +43,8 @@ pytest: install
 
 test: lint typecheck pytest
 
-bench: install
-	$(RUN) python -m benchmarks
+bench: install  # SUITE=foundation|model|serving runs one suite
+	$(RUN) python -m benchmarks $(if $(SUITE),--suite $(SUITE))
 
 clean:
 	rm -rf .venv $(UV_BOOTSTRAP) .mypy_cache .ruff_cache .pytest_cache
