@@ -16,7 +16,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mlsec import __version__
-from mlsec.core.services import MLFLOW_DEFAULT_PORT, SERVICES, ServiceSpec, get_spec
+from mlsec.core.services import MLFLOW_DEFAULT_PORT, ServiceSpec, get_spec
 
 ENV_PREFIX = "MLSEC_"
 Port = int
@@ -240,10 +240,6 @@ class Settings(BaseSettings):
     def logs_dir(self) -> Path:
         """Where `mlsec up` writes one log file per service."""
         return self.home / "logs"
-
-    @property
-    def services(self) -> tuple[ServiceSpec, ...]:
-        return SERVICES
 
 
 def postgres_url_for_database(server_url: str, database: str) -> str:

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from mlsec.serving.repository import LoadedInfo
+
 NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 VERSION = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 Label = str | int | float
@@ -80,7 +82,7 @@ class LoadedModelRead(BaseModel):
     requests: int
 
 
-def loaded_read(info: Any) -> LoadedModelRead:
+def loaded_read(info: LoadedInfo) -> LoadedModelRead:
     """The API view of a repository's `LoadedInfo`."""
     return LoadedModelRead(
         name=info.name,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from mlsec.core.services import SERVICES
 from mlsec.core.settings import ConfigurationError, Settings, effective_settings, load_settings
 
 
@@ -68,8 +69,8 @@ def test_redis_url_wins_and_backends_can_be_forced(monkeypatch: pytest.MonkeyPat
 
 def test_one_database_per_service(tmp_path: Path) -> None:
     sqlite = Settings(_env_file=None, home=tmp_path)
-    urls = {sqlite.database_url_for(spec) for spec in sqlite.services}
-    assert len(urls) == len(sqlite.services)
+    urls = {sqlite.database_url_for(spec) for spec in SERVICES}
+    assert len(urls) == len(SERVICES)
     assert sqlite.database_url_for("model-api") == f"sqlite+aiosqlite:///{tmp_path.resolve()}/db/model_api.db"
 
 

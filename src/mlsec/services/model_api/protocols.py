@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Body, Path
+from fastapi import APIRouter, Body, Path, Request
 
-from mlsec.core.errors import InvalidInputError
+from mlsec.core.errors import InvalidInputError, ServiceUnavailableError
+from mlsec.core.health import run_checks
 from mlsec.services.model_api.schemas import (
     InvocationsResponse,
     V2InferRequest,
@@ -37,8 +38,12 @@ async def get_v2_live() -> V2Live:
 
 
 @v2.get("/health/ready", response_model=V2Ready)
-async def get_v2_ready(serving: ServingDep) -> V2Ready:
-    """Ready when the service runs; models load on demand."""
+async def get_v2_ready(request: Request) -> V2Ready:
+    """Ready when the service's critical dependencies answer (as `/health/ready`); models load on demand."""
+    checks = [c for c in request.app.state.dependency_checks if c.critical]
+    down = [name for name, result in (await run_checks(checks)).items() if result.status == "down"]
+    if down:
+        raise ServiceUnavailableError(f"not ready: {', '.join(down)} down", details={"down": down})
     return V2Ready(ready=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from mlsec.services.model_api.schemas import WarmCacheResponse
+from mlsec.serving.errors import NotLoadedError
 from mlsec.serving.http_schemas import LoadedModelRead, loaded_read
 from mlsec.serving.repository import LoadedInfo
 from mlsec.serving.state import ServingState
@@ -14,7 +15,10 @@ WARM_UP_TEXT = "Warm-up request: is this text a prompt injection?"
 
 def info_of(serving: ServingState, name: str, version: str) -> LoadedInfo:
     """The repository's view of one loaded version."""
-    return next(i for i in serving.repository.loaded() if i.name == name and i.version == version)
+    info = next((i for i in serving.repository.loaded() if i.name == name and i.version == version), None)
+    if info is None:  # evicted or swapped away between the load and this look
+        raise NotLoadedError(f"{name} version {version} is no longer loaded")
+    return info
 
 
 async def load_and_describe(serving: ServingState, name: str, version: str | None) -> LoadedModelRead:
