@@ -316,5 +316,8 @@ class ServingSettings(BaseSettings):
     micro_batch_wait_ms: float = Field(2.0, ge=0, le=100, description="Longest a grouped prediction waits.")
     alias_poll_seconds: float = Field(5.0, gt=0, le=3600, description="How often aliases are checked for a swap.")
     threads: int = Field(2, ge=1, le=64, description="Threads running model code.")
+    compile_models: bool = Field(
+        True, description="Serve text classifiers through the compiled path (checked equal at load); off: the pipeline."
+    )
     store_text: bool = Field(False, description="Store raw input text in the prediction log (off: only its hash).")
     log_queue: int = Field(10_000, ge=10, le=1_000_000, description="Prediction-log records waiting at most.")

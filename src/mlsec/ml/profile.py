@@ -16,6 +16,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from mlsec.ml.text_model import as_text
+
 TEXT_FEATURES: tuple[str, ...] = (
     "length",
     "word_count",
@@ -59,7 +61,7 @@ def text_features(texts: Sequence[str]) -> dict[str, np.ndarray[Any, np.dtype[np
     and S*), and vectorised: the texts are laid out as one array of code points, each distinct code point
     is classified once, and per-text counts are sums over that array.
     """
-    strings = [_as_text(text) for text in texts]
+    strings = [as_text(text) for text in texts]
     counts = {name: np.zeros(len(strings), dtype=np.float64) for name in TEXT_FEATURES}
     start = 0
     while start < len(strings):
@@ -102,14 +104,6 @@ def _count_batch(strings: list[str], out: dict[str, np.ndarray[Any, np.dtype[np.
     text_starts = np.cumsum(lengths) - lengths
     follows_space[text_starts[lengths > 0]] = True
     out["word_count"][:] = np.bincount(owner, weights=~space & follows_space, minlength=len(strings))
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    return str(value)
 
 
 def _is_missing(value: Any) -> bool:

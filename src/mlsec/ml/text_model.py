@@ -72,10 +72,11 @@ class TextColumnSelector(BaseEstimator, TransformerMixin):  # type: ignore[misc]
             array = array[:, 0]
         if array.ndim != 1:
             raise ValueError(f"expected one column of texts, got an array of shape {array.shape}")
-        return np.array([_as_text(value) for value in array], dtype=object)
+        return np.array([as_text(value) for value in array], dtype=object)
 
 
-def _as_text(value: Any) -> str:
+def as_text(value: Any) -> str:
+    """A model input as the text the pipeline sees: missing values are "", bytes are decoded as UTF-8."""
     if isinstance(value, str):
         return value
     if value is None or (isinstance(value, float) and value != value):

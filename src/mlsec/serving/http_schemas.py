@@ -80,6 +80,9 @@ class LoadedModelRead(BaseModel):
     loaded_at: datetime
     last_used_at: datetime | None
     requests: int
+    inference: str = Field(
+        description='"compiled": the vectorised path, checked equal to the pipeline at load; "pipeline": the model'
+    )
 
 
 def loaded_read(info: LoadedInfo) -> LoadedModelRead:
@@ -97,4 +100,5 @@ def loaded_read(info: LoadedInfo) -> LoadedModelRead:
         loaded_at=info.loaded_at,
         last_used_at=info.last_used_at,
         requests=info.requests,
+        inference=info.inference,
     )

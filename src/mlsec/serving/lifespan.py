@@ -53,6 +53,7 @@ async def serving(
         alias_poll_seconds=settings.alias_poll_seconds,
         default_alias=settings.default_alias,
         threads=settings.threads,
+        compile_text=settings.compile_models,
         on_event=announce,
     )
     log = PredictionLog(

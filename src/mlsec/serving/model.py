@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlsec.ml.compiled_text import CompiledTextClassifier, NotCompilableError, compile_text_classifier
 from mlsec.serving.errors import (
     InvalidInputError,
     ModelLoadError,
@@ -73,6 +74,13 @@ class LoadedModel:
     input_columns: list[str]
     model: Any
     input_types: dict[str, str] = field(default_factory=dict)  # column -> MLflow signature type ("double", ...)
+    compiled: CompiledTextClassifier | None = None  # the vectorised equivalent of `model`, when it has one
+    inference_note: str | None = None  # why a text model runs through its pipeline instead
+
+    @property
+    def inference(self) -> str:
+        """ "compiled" (mlsec.ml.compiled_text, checked equal to the pipeline at load) or "pipeline"."""
+        return "compiled" if self.compiled is not None else "pipeline"
 
     @property
     def takes_text(self) -> bool:
@@ -83,6 +91,11 @@ class LoadedModel:
         """Blocking: predict every text in one vectorised call."""
         if not self.takes_text:
             raise InvalidInputError(f"Model {self.name!r} version {self.version} takes records, not texts.")
+        if self.compiled is not None:
+            if not texts:
+                return []
+            proba = self.compiled.predict_proba(texts)
+            return self._answers(self.compiled.labels(proba), proba)
         column = self.input_columns[0] if len(self.input_columns) == 1 else TEXT_COLUMN
         return self._predict(pd.DataFrame({column: list(texts)}, dtype=object))
 
@@ -116,6 +129,9 @@ class LoadedModel:
         proba = np.asarray(model.predict_proba(frame), dtype=np.float64)
         thresholded = _labels_from_threshold(model, proba)
         labels = list(thresholded) if thresholded is not None else _flat(model.predict(frame))
+        return self._answers(labels, proba)
+
+    def _answers(self, labels: Sequence[Any] | np.ndarray[Any, Any], proba: np.ndarray[Any, Any]) -> list[Prediction]:
         binary = proba.shape[1] == 2
         return [
             Prediction(
@@ -314,9 +330,13 @@ def _threshold(tags: Mapping[str, str]) -> float | None:
         return None
 
 
-def load_model(tracking_uri: str, name: str, version: str) -> LoadedModel:
+def load_model(tracking_uri: str, name: str, version: str, *, compile_text: bool = True) -> LoadedModel:
     """Blocking: download `models:/{name}/{version}` and deserialise it (sklearn flavor through skops, with
     the allow-list recorded at logging time; other flavors as pyfunc, predict only).
+
+    With `compile_text`, a text classifier also gets its compiled inference path (checked against the
+    pipeline on probe texts and the model's input example); a model that cannot be compiled is served by
+    its pipeline, with the reason in `inference_note`.
 
     Any failure, the registry's included, raises ModelLoadError: callers resolve the version first, so
     a failure here means the registered content is unusable.
@@ -340,14 +360,18 @@ def load_model(tracking_uri: str, name: str, version: str) -> LoadedModel:
         signature = meta.signature
         input_columns = [str(c) for c in signature.inputs.input_names()] if signature is not None else []
         input_types = _input_types(signature)
+        tags = dict(found.tags or {})
+        compiled: CompiledTextClassifier | None = None
+        note: str | None = None
         if "sklearn" in meta.flavors:
             model = mlflow.sklearn.load_model(str(local))
             classes = [str(c) for c in getattr(model, "classes_", [])]
+            if compile_text and _task(tags, input_columns, classes).startswith("text"):
+                compiled, note = _compiled(model, _example_texts(meta, local))
         else:
             model = mlflow.pyfunc.load_model(str(local))
             classes = []
             keep_files = True  # a pyfunc model may read its files lazily
-        tags = dict(found.tags or {})
         loaded = LoadedModel(
             name=name,
             version=str(version),
@@ -362,6 +386,8 @@ def load_model(tracking_uri: str, name: str, version: str) -> LoadedModel:
             input_columns=input_columns,
             model=model,
             input_types=input_types,
+            compiled=compiled,
+            inference_note=note,
         )
     except Exception as exc:
         raise ModelLoadError(name, str(version), f"{type(exc).__name__}: {str(exc)[:500]}") from exc
@@ -371,3 +397,22 @@ def load_model(tracking_uri: str, name: str, version: str) -> LoadedModel:
     if keep_files:
         weakref.finalize(loaded, shutil.rmtree, workdir, True)  # the files go when the model does
     return loaded
+
+
+def _compiled(model: Any, examples: list[str]) -> tuple[CompiledTextClassifier | None, str | None]:
+    try:
+        return compile_text_classifier(model, examples), None
+    except NotCompilableError as exc:
+        return None, str(exc)
+
+
+def _example_texts(meta: Any, local: Path) -> list[str]:
+    """The texts of the model's logged input example (extra probes for the compiled path), if any."""
+    try:
+        example = meta.load_input_example(str(local))
+    except Exception:  # an unreadable example only costs probes
+        return []
+    if isinstance(example, pd.DataFrame) and example.shape[1] >= 1:
+        column = TEXT_COLUMN if TEXT_COLUMN in example.columns else example.columns[0]
+        return [value for value in example[column].tolist() if isinstance(value, str)][:100]
+    return []

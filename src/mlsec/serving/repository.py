@@ -82,6 +82,7 @@ class LoadedInfo:
     threshold: float | None
     classes: list[str]
     run_id: str | None
+    inference: str  # "compiled" or "pipeline": see LoadedModel.inference
 
 
 @dataclass(eq=False)
@@ -167,6 +168,7 @@ class ModelRepository:
         alias_poll_seconds: float = 5.0,
         default_alias: str = "champion",
         threads: int = 2,
+        compile_text: bool = True,
         on_event: Callable[[ServingEvent], None] | None = None,
     ):
         self.tracking_uri = tracking_uri
@@ -177,6 +179,7 @@ class ModelRepository:
         self.alias_poll_seconds = alias_poll_seconds
         self.default_alias = default_alias
         self._limiter = anyio.CapacityLimiter(threads)
+        self.compile_text = compile_text
         self._on_event = on_event
         self._entries: dict[tuple[str, str], _Entry] = {}
         self._bindings: dict[tuple[str, str], str] = {}  # (name, alias) -> version
@@ -379,6 +382,7 @@ class ModelRepository:
                     threshold=model.threshold,
                     classes=list(model.classes),
                     run_id=model.run_id,
+                    inference=model.inference,
                 )
             )
         return sorted(infos, key=lambda info: (info.name, _version_order(info.version)))
@@ -454,7 +458,12 @@ class ModelRepository:
 
     async def _load(self, entry: _Entry) -> None:
         try:
-            model = await self._in_thread(load_model, self.tracking_uri, entry.name, entry.version)
+            model = await self._in_thread(
+                functools.partial(load_model, compile_text=self.compile_text),
+                self.tracking_uri,
+                entry.name,
+                entry.version,
+            )
         except Exception as exc:
             if self._entries.get(entry.key) is entry:
                 del self._entries[entry.key]
@@ -475,7 +484,13 @@ class ModelRepository:
             "loaded",
             entry.name,
             entry.version,
-            {"size_bytes": model.size_bytes, "load_seconds": round(model.load_seconds, 4), "task": model.task},
+            {
+                "size_bytes": model.size_bytes,
+                "load_seconds": round(model.load_seconds, 4),
+                "task": model.task,
+                "inference": model.inference,
+                **({"inference_note": model.inference_note} if model.inference_note else {}),
+            },
         )
         self._evict(self._budget_victims(keep=entry), reason="memory budget")
 

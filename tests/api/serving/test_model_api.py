@@ -119,6 +119,7 @@ async def test_model_management(api: httpx.AsyncClient, broken_model: str) -> No
     loaded = await api.post("/models/load", json={"model_name": "serve-detector"})
     assert loaded.status_code == 200, loaded.text
     assert loaded.json()["model"]["aliases"] == ["champion"]
+    assert loaded.json()["model"]["inference"] == "compiled"  # the vectorised path passed its check
     listing = (await api.get("/models")).json()
     assert [(m["name"], m["version"]) for m in listing["models"]] == [("serve-detector", "1")]
     assert listing["default_model"] == "serve-detector"
