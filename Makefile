@@ -43,7 +43,7 @@ pytest: install
 
 test: lint typecheck pytest
 
-bench: install  # SUITE=foundation|model|serving runs one suite
+bench: install  # SUITE=foundation|model|serving|gateway runs one suite
 	$(RUN) python -m benchmarks $(if $(SUITE),--suite $(SUITE))
 
 clean:

@@ -2,8 +2,9 @@
 
 Suites: `foundation` (service stack and resilient client against bare FastAPI and httpx),
 `model` (the default model's held-out quality, training time and size against a hand-written
-TF-IDF + LogisticRegression) and `serving` (the model API against `mlflow models serve` and the
-in-process model, on the same registered model).
+TF-IDF + LogisticRegression), `serving` (the model API against `mlflow models serve` and the
+in-process model, on the same registered model) and `gateway` (a prediction direct to the model API,
+through the mlsec gateway and through nginx).
 
 Each suite's servers start first and stay up for the whole suite, so the comparisons share the
 machine's state; they are stopped however the run ends.
@@ -17,14 +18,16 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from rich.console import Console
+from rich.table import Table
 
-from benchmarks import _report, model, serving
+from benchmarks import _report, gateway, model, serving
 from benchmarks._servers import BenchmarkError, ServerProcess, isolate_environment, running_server
 from benchmarks.foundation import Comparison, Params, resilient_client, service_stack
 
@@ -32,7 +35,7 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_REQUESTS = 3000
 QUICK_REQUESTS = 200
 SERVING_REQUESTS = 2000
-"""The serving suite's default per cell: a model prediction costs far more than a liveness GET."""
+"""The serving and gateway suites' default per cell: a model prediction costs far more than a liveness GET."""
 SERVING_QUICK_REQUESTS = 100
 
 
@@ -41,7 +44,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--requests",
         type=int,
-        help=f"requests per measured cell (default {DEFAULT_REQUESTS}, serving suite {SERVING_REQUESTS})",
+        help=f"requests per measured cell (default {DEFAULT_REQUESTS}, serving and gateway suites {SERVING_REQUESTS})",
     )
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds the requests are split into")
     parser.add_argument("--warmup", type=int, help="warm-up requests per variant before measuring (default 10%%)")
@@ -150,36 +153,71 @@ def run_foundation(args: argparse.Namespace, console: Console) -> int:
     return 0
 
 
-def run_serving(args: argparse.Namespace, console: Console) -> int:
-    """The model API against `mlflow models serve` and the in-process model; recorded as serving-<date>."""
-    requests = args.requests or (SERVING_QUICK_REQUESTS if args.quick else SERVING_REQUESTS)
-    warmup = args.warmup if args.warmup is not None else max(20, requests // 10)
-    params = serving.ServingParams(
-        requests=requests, warmup=warmup, rounds=args.rounds, batch_repetitions=2 if args.quick else 5
-    )
-    started_at, record = _start_record("serving", asdict(params), console)
+class _SuiteReport(Protocol):
+    """How a suite module presents its record (the serving and gateway modules are such objects)."""
+
+    def rich_tables(self, figures: dict[str, Any]) -> list[Table]: ...
+
+    def record_json(self, record: dict[str, Any]) -> dict[str, Any]: ...
+
+    def markdown(self, record: dict[str, Any]) -> str: ...
+
+
+def _run_in_workdir(
+    args: argparse.Namespace,
+    console: Console,
+    suite: str,
+    params: Any,
+    run: Callable[[Path, Any, Console], dict[str, Any]],
+    module: _SuiteReport,
+) -> int:
+    """A suite that sets up its own servers in a temporary directory: run, print, record as <suite>-<date>."""
+    started_at, record = _start_record(suite, asdict(params), console)
     started = time.monotonic()
     try:
-        with tempfile.TemporaryDirectory(prefix="mlsec-bench-serving-") as workdir:
-            record.update(serving.run(Path(workdir), params, console))
+        with tempfile.TemporaryDirectory(prefix=f"mlsec-bench-{suite}-") as workdir:
+            record.update(run(Path(workdir), params, console))
     except BenchmarkError as exc:
         console.print(f"[red]benchmark failed:[/red] {exc}")
         return 1
     record["duration_s"] = round(time.monotonic() - started, 1)
     record["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    for table in serving.rich_tables(record):
+    for table in module.rich_tables(record):
         console.print(table)
     if args.quick or args.no_record:
         console.log("not recorded (--quick or --no-record)")
         return 0
     paths = _report.write_record(
-        args.results_dir, f"serving-{started_at:%Y-%m-%d}", serving.record_json(record), serving.markdown(record)
+        args.results_dir, f"{suite}-{started_at:%Y-%m-%d}", module.record_json(record), module.markdown(record)
     )
     console.log(f"recorded {paths[0]} and {paths[1]}")
     return 0
 
 
-SUITES = {"foundation": run_foundation, "model": run_model, "serving": run_serving}
+def _serving_requests(args: argparse.Namespace) -> tuple[int, int]:
+    """Requests and warm-up per cell of the suites that drive a model: a prediction costs more than a GET."""
+    requests = args.requests or (SERVING_QUICK_REQUESTS if args.quick else SERVING_REQUESTS)
+    warmup = args.warmup if args.warmup is not None else max(20, requests // 10)
+    return requests, warmup
+
+
+def run_serving(args: argparse.Namespace, console: Console) -> int:
+    """The model API against `mlflow models serve` and the in-process model; recorded as serving-<date>."""
+    requests, warmup = _serving_requests(args)
+    params = serving.ServingParams(
+        requests=requests, warmup=warmup, rounds=args.rounds, batch_repetitions=2 if args.quick else 5
+    )
+    return _run_in_workdir(args, console, "serving", params, serving.run, serving)
+
+
+def run_gateway(args: argparse.Namespace, console: Console) -> int:
+    """A prediction direct to the model API, through the gateway and through nginx; recorded as gateway-<date>."""
+    requests, warmup = _serving_requests(args)
+    params = gateway.GatewayParams(requests=requests, warmup=warmup, rounds=args.rounds)
+    return _run_in_workdir(args, console, "gateway", params, gateway.run, gateway)
+
+
+SUITES = {"foundation": run_foundation, "model": run_model, "serving": run_serving, "gateway": run_gateway}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
@@ -117,6 +118,56 @@ def markdown_table(comparisons: list[Comparison]) -> str:
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     lines += ["| " + " | ".join(row) + " |" for c in comparisons for row in _cells(c)]
     return "\n".join(lines)
+
+
+def verdict_word(met: bool) -> str:
+    """How a verdict reads in tables and records: a goal missed is spelled out in capitals, never softened."""
+    return "met" if met else "NOT met"
+
+
+def cells_table(
+    title: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    caption: str | None = None,
+    left: Collection[str] | None = None,
+) -> Table:
+    """A rich table of cells already formatted as text: the `left` columns (default: the first) left-aligned,
+    the figures right-aligned so their digits line up."""
+    left = {columns[0]} if left is None else left
+    table = Table(title=title, caption=caption)
+    for column in columns:
+        table.add_column(column, justify="left" if column in left else "right", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def markdown_cells(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """The same cells as a Markdown table, for the record."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def verdict_table(lines: Iterable[str]) -> Table:
+    """The verdict lines of a suite, one row each, printed after its figures."""
+    table = Table(title="Verdicts", show_header=False)
+    table.add_column("verdict")
+    for line in lines:
+        table.add_row(line)
+    return table
+
+
+def machine_lines(record: dict[str, Any]) -> str:
+    """A record's first Markdown lines: the machine, its load at start and end, Python and package versions."""
+    m = record["machine"]
+    versions_line = ", ".join(f"{name} {version}" for name, version in record["versions"].items())
+    cores = f"{m['cpu_count']} cores ({m['usable_cores']} usable)"
+    return f"""- Machine: {m["cpu_model"]}, {cores}, {m["memory_gib"]} GiB, {m["os"]}
+- Load average (1/5/15 min) at start: {_load(m["load_average_at_start"])}, at end: {_load(m["load_average_at_end"])}
+- Python {m["python"]}; {versions_line}"""
 
 
 def _comparison_json(comparison: Comparison) -> dict[str, Any]:

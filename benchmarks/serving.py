@@ -145,7 +145,9 @@ def _stop_group(process: subprocess.Popen[bytes]) -> None:
     signal_group(signal.SIGKILL)  # children that outlived their leader (the group is gone when none did)
 
 
-def _start(stack: ExitStack, name: str, command: list[str], env: dict[str, str], workdir: Path, port: int) -> Server:
+def start_server(
+    stack: ExitStack, name: str, command: list[str], env: dict[str, str], workdir: Path, port: int
+) -> Server:
     """Start `command` in its own session; its stop is registered on `stack` before anything can fail."""
     log_path = workdir / f"{name.replace(' ', '-')}.log"
     with log_path.open("wb") as log:
@@ -162,7 +164,7 @@ def _start(stack: ExitStack, name: str, command: list[str], env: dict[str, str],
     return Server(name=name, port=port, process=process, log_path=log_path)
 
 
-def _wait_ready(server: Server, paths: Sequence[str], started: float, timeout: float = STARTUP_TIMEOUT_SECONDS) -> None:
+def wait_ready(server: Server, paths: Sequence[str], started: float, timeout: float = STARTUP_TIMEOUT_SECONDS) -> None:
     """Poll until one of `paths` answers 200; fail with the log's tail if the process exits or time runs out."""
     deadline = started + timeout
     with httpx.Client(timeout=2.0, trust_env=False) as client:
@@ -281,78 +283,97 @@ class Stack:
     setup: dict[str, Any] = field(default_factory=dict)
 
 
-def _child_env(**extra: str) -> dict[str, str]:
+def child_env(**extra: str) -> dict[str, str]:
+    """This process's environment (already isolated by the runner) plus `extra`, for a server child."""
     return {**os.environ, **extra}
+
+
+def start_registry(stack: ExitStack, workdir: Path, console: Console, setup: dict[str, Any]) -> tuple[str, Data]:
+    """A real MLflow server in `workdir` with `security-classifier` trained and registered in it.
+
+    Returns its tracking URI and the data it was trained on; the server's stop is on `stack`, and the
+    set-up timings and held-out metrics go into `setup`. Shared by every suite that serves the model.
+    """
+    from mlsec.core.settings import Settings
+    from mlsec.launcher.supervisor import mlflow_command
+
+    data = prepare_data(workdir)
+    mlflow_port = free_port()
+    settings = Settings(_env_file=None, home=workdir / "mlflow-home", mlflow_port=mlflow_port)
+    started = time.monotonic()
+    tracking = start_server(
+        stack,
+        "mlflow server",
+        mlflow_command(settings),
+        child_env(MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false"),
+        workdir,
+        mlflow_port,
+    )
+    wait_ready(tracking, ["/health"], started)
+    tracking_uri = tracking.url("")
+    setup["mlflow_server_ready_s"] = tracking.ready_seconds
+    console.log(f"MLflow server live on :{mlflow_port} after {tracking.ready_seconds:.0f} s; training ...")
+
+    started = time.monotonic()
+    payload = register_model(data, tracking_uri)
+    setup["register_s"] = round(time.monotonic() - started, 1)
+    setup["held_out_metrics"] = {
+        k: round(float(v), 4) for k, v in payload["metrics"].items() if k in ("f1", "roc_auc", "threshold")
+    }
+    console.log(f"{MODEL_URI} registered in {setup['register_s']:.0f} s")
+    return tracking_uri, data
+
+
+def start_model_api(stack: ExitStack, workdir: Path, tracking_uri: str, port: int) -> Server:
+    """Our model API as a user starts it (`python -m mlsec serve model-api`), defaults otherwise; not yet ready."""
+    return start_server(
+        stack,
+        OURS,
+        [sys.executable, "-m", "mlsec", "serve", "model-api"],
+        child_env(
+            MLSEC_HOME=str(workdir / "home"),
+            MLFLOW_TRACKING_URI=tracking_uri,
+            MLSEC_MODEL_API_PORT=str(port),
+            MLSEC_MODEL_API_DEFAULT_MODEL=MODEL_NAME,
+            LOG_LEVEL="WARNING",
+        ),
+        workdir,
+        port,
+    )
+
+
+def warm_model_api(ours: Server, setup: dict[str, Any]) -> None:
+    """Load the model through the warm-cache route, so no measured request pays for loading it."""
+    with httpx.Client(timeout=REQUEST_TIMEOUT_SECONDS, trust_env=False) as client:
+        response = client.post(ours.url(f"/models/warm-cache/{MODEL_NAME}"))
+    if response.status_code != 200:
+        raise BenchmarkError(f"warm-cache answered {response.status_code}: {response.text[:300]}\n{ours.log_tail()}")
+    setup["ours_warm_cache"] = response.json()
 
 
 @contextmanager
 def serving_stack(workdir: Path, console: Console) -> Iterator[Stack]:
     """MLflow with the model registered, ours and the anchor serving it; every process stopped on the way out."""
-    from mlsec.core.settings import Settings
-    from mlsec.launcher.supervisor import mlflow_command
-
     setup: dict[str, Any] = {}
     with ExitStack() as stack:
-        data = prepare_data(workdir)
-        mlflow_port = free_port()
-        settings = Settings(_env_file=None, home=workdir / "mlflow-home", mlflow_port=mlflow_port)
-        started = time.monotonic()
-        tracking = _start(
-            stack,
-            "mlflow server",
-            mlflow_command(settings),
-            _child_env(MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false"),
-            workdir,
-            mlflow_port,
-        )
-        _wait_ready(tracking, ["/health"], started)
-        tracking_uri = tracking.url("")
-        setup["mlflow_server_ready_s"] = tracking.ready_seconds
-        console.log(f"MLflow server live on :{mlflow_port} after {tracking.ready_seconds:.0f} s; training ...")
-
-        started = time.monotonic()
-        payload = register_model(data, tracking_uri)
-        setup["register_s"] = round(time.monotonic() - started, 1)
-        setup["held_out_metrics"] = {
-            k: round(float(v), 4) for k, v in payload["metrics"].items() if k in ("f1", "roc_auc", "threshold")
-        }
-        console.log(f"{MODEL_URI} registered in {setup['register_s']:.0f} s; starting both servers ...")
-
+        tracking_uri, data = start_registry(stack, workdir, console, setup)
+        console.log("starting both servers ...")
         ours_port, anchor_port = free_port(), free_port()
         started = time.monotonic()
-        ours = _start(
-            stack,
-            OURS,
-            [sys.executable, "-m", "mlsec", "serve", "model-api"],
-            _child_env(
-                MLSEC_HOME=str(workdir / "home"),
-                MLFLOW_TRACKING_URI=tracking_uri,
-                MLSEC_MODEL_API_PORT=str(ours_port),
-                MLSEC_MODEL_API_DEFAULT_MODEL=MODEL_NAME,
-                LOG_LEVEL="WARNING",
-            ),
-            workdir,
-            ours_port,
-        )
+        ours = start_model_api(stack, workdir, tracking_uri, ours_port)
         venv_bin = str(Path(sys.executable).parent)  # `mlflow models serve` runs `uvicorn` from PATH
-        anchor = _start(
+        anchor = start_server(
             stack,
             ANCHOR,
             [sys.executable, "-m", "mlflow", "models", "serve", *ANCHOR_OPTIONS, "-p", f"{anchor_port}"],
-            _child_env(MLFLOW_TRACKING_URI=tracking_uri, PATH=os.pathsep.join([venv_bin, os.environ.get("PATH", "")])),
+            child_env(MLFLOW_TRACKING_URI=tracking_uri, PATH=os.pathsep.join([venv_bin, os.environ.get("PATH", "")])),
             workdir,
             anchor_port,
         )
-        _wait_ready(ours, ["/health/live"], started)
-        _wait_ready(anchor, ["/ping", "/health"], started)
-        with httpx.Client(timeout=REQUEST_TIMEOUT_SECONDS, trust_env=False) as client:
-            response = client.post(ours.url(f"/models/warm-cache/{MODEL_NAME}"))
-        if response.status_code != 200:
-            raise BenchmarkError(
-                f"warm-cache answered {response.status_code}: {response.text[:300]}\n{ours.log_tail()}"
-            )
+        wait_ready(ours, ["/health/live"], started)
+        wait_ready(anchor, ["/ping", "/health"], started)
+        warm_model_api(ours, setup)
         setup["ours_ready_s"], setup["anchor_ready_s"] = ours.ready_seconds, anchor.ready_seconds
-        setup["ours_warm_cache"] = response.json()
         console.log(
             f"servers live: ours on :{ours_port} ({ours.ready_seconds:.0f} s, model loaded in "
             f"{setup['ours_warm_cache'].get('load_ms', 0) / 1000:.1f} s), MLflow on :{anchor_port} "
@@ -364,14 +385,22 @@ def serving_stack(workdir: Path, console: Console) -> Iterator[Stack]:
 # --- 1. single-text predictions ---------------------------------------------------------------------------
 
 
+def load_order(texts: Sequence[str], seed: int) -> list[str]:
+    """The texts in the fixed shuffled order every load test sends them in (see `single_predictions`)."""
+    return random.Random(seed).sample(list(texts), len(texts))
+
+
 @asynccontextmanager
-async def _clients(concurrency: int) -> AsyncIterator[list[httpx.AsyncClient]]:
-    """One keep-alive client with one connection per worker (see the foundation suite for why)."""
+async def worker_clients(
+    concurrency: int, headers: dict[str, str] | None = None
+) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """One keep-alive client with one connection per worker (see the foundation suite for why), each sending
+    `headers` (credentials, say) on every request."""
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     async with AsyncExitStack() as stack:
         yield [
             await stack.enter_async_context(
-                httpx.AsyncClient(limits=limits, timeout=REQUEST_TIMEOUT_SECONDS, trust_env=False)
+                httpx.AsyncClient(limits=limits, timeout=REQUEST_TIMEOUT_SECONDS, trust_env=False, headers=headers)
             )
             for _ in range(concurrency)
         ]
@@ -410,14 +439,14 @@ async def single_predictions(
     The texts go in a fixed shuffled order: the test files put the short texts first and the long jailbreaks
     last, so in file order a short run (`--quick`) would see short texts only and flatter batching.
     """
-    texts = random.Random(params.text_order_seed).sample(stack.data.texts, len(stack.data.texts))
+    texts = load_order(stack.data.texts, params.text_order_seed)
     comparisons: list[Comparison] = []
     batching: dict[str, Any] = {}
     with httpx.Client(timeout=REQUEST_TIMEOUT_SECONDS, trust_env=False) as metrics_client:
         for concurrency in params.concurrency:
             console.log(f"single predictions at concurrency {concurrency}: {params.requests} requests each ...")
             before = _batching_counters(metrics_client, stack.ours)
-            async with _clients(concurrency) as anchor_clients, _clients(concurrency) as our_clients:
+            async with worker_clients(concurrency) as anchor_clients, worker_clients(concurrency) as our_clients:
                 stats = await compare(
                     [
                         Variant(
@@ -476,7 +505,7 @@ async def _ours_one_by_one(stack: Stack) -> list[Any]:
     texts = stack.data.texts
     labels: list[Any] = [None] * len(texts)
     queue = iter(range(len(texts)))
-    async with _clients(16) as clients:
+    async with worker_clients(16) as clients:
 
         async def worker(client: httpx.AsyncClient) -> None:
             for index in queue:
@@ -627,26 +656,24 @@ def run(workdir: Path, params: ServingParams, console: Console) -> dict[str, Any
 # --- reporting --------------------------------------------------------------------------------------------
 
 
-def _yes(met: bool) -> str:
-    return "met" if met else "NOT met"
-
-
 def verdict_lines(figures: dict[str, Any]) -> list[str]:
     throughput, identity, batch = figures["verdicts"]["throughput"], figures["identity"], figures["batch"]
+    word = _report.verdict_word
     return [
         f"Throughput goal ({throughput['goal']} at concurrency {throughput['concurrency']}): "
-        f"{_yes(throughput['met'])}: req/s ratio {throughput['rps_ratio']:.2f}, "
+        f"{word(throughput['met'])}: req/s ratio {throughput['rps_ratio']:.2f}, "
         f"p99 ratio {throughput['p99_ratio']:.2f}.",
-        f"Identical predictions: {_yes(identity['met'])}: {identity['label_mismatches_vs_mlflow_server']} label "
+        f"Identical predictions: {word(identity['met'])}: {identity['label_mismatches_vs_mlflow_server']} label "
         f"mismatches with MLflow's server of {identity['texts']} held-out texts, "
         f"{identity['label_mismatches_single_vs_batch']} between our /predict and /predict/batch, "
         f"max |score - predict_proba| {identity['max_score_difference']:.2e} (tolerance {SCORE_TOLERANCE:g}).",
         f"Batch goal (/predict/batch of {batch['texts']:,} at most {BATCH_GOAL:g}x in-process predict_proba): "
-        f"{_yes(batch['met'])}: {batch['ratio_vs_predict_proba']:.2f}x "
+        f"{word(batch['met'])}: {batch['ratio_vs_predict_proba']:.2f}x "
         f"({batch['median_ms']['ours']:.0f} ms against {batch['median_ms']['predict_proba']:.0f} ms).",
     ]
 
 
+BATCH_COLUMNS = ("call", "ms", "mlsec / this")
 BATCH_ROWS = (
     ("ours", "mlsec POST /predict/batch"),
     ("anchor", "MLflow POST /invocations"),
@@ -667,19 +694,13 @@ def rich_tables(figures: dict[str, Any]) -> list[Table]:
         figures["comparisons"], title="Serving: mlsec model API against mlflow models serve", caption=escape(CAPTION)
     )
     batch = figures["batch"]
-    table = Table(
-        title=f"One batch of {batch['texts']:,} texts (median of {batch['repetitions']})",
+    table = _report.cells_table(
+        f"One batch of {batch['texts']:,} texts (median of {batch['repetitions']})",
+        BATCH_COLUMNS,
+        _batch_cells(batch),
         caption=f"our server's own latency_ms: {batch['ours_server_latency_ms_median']:,.0f} ms",
     )
-    for column in ("call", "ms", "mlsec / this"):
-        table.add_column(column, justify="left" if column == "call" else "right", no_wrap=True)
-    for row in _batch_cells(batch):
-        table.add_row(*row)
-    verdicts = Table(title="Verdicts", show_header=False)
-    verdicts.add_column("verdict")
-    for line in verdict_lines(figures):
-        verdicts.add_row(line)
-    return [load, table, verdicts]
+    return [load, table, _report.verdict_table(verdict_lines(figures))]
 
 
 def record_json(record: dict[str, Any]) -> dict[str, Any]:
@@ -692,10 +713,8 @@ def record_json(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def markdown(record: dict[str, Any]) -> str:
-    m, p, setup = record["machine"], record["parameters"], record["setup"]
-    versions = ", ".join(f"{name} {version}" for name, version in record["versions"].items())
+    p, setup = record["parameters"], record["setup"]
     batch = record["batch"]
-    batch_rows = "\n".join("| " + " | ".join(row) + " |" for row in _batch_cells(batch))
     batching = "; ".join(
         f"concurrency {c}: {b.get('items', 0):,} items in {b.get('calls', 0):,} model calls (mean {b['mean_batch']})"
         for c, b in record["micro_batching"].items()
@@ -703,10 +722,7 @@ def markdown(record: dict[str, Any]) -> str:
     verdicts = "\n".join(f"- {line}" for line in verdict_lines(record))
     return f"""# Serving benchmark, {record["started_at"]}
 
-- Machine: {m["cpu_model"]}, {m["cpu_count"]} cores ({m["usable_cores"]} usable), {m["memory_gib"]} GiB, {m["os"]}
-- Load average (1/5/15 min) at start: {" / ".join(map(str, m["load_average_at_start"]))}, at end: \
-{" / ".join(map(str, m["load_average_at_end"]))}
-- Python {m["python"]}; {versions}
+{_report.machine_lines(record)}
 - Model: `{MODEL_URI}` trained by `train_and_register` on the shipped train files, held-out F1 \
 {setup["held_out_metrics"].get("f1", float("nan")):.4f}; both servers with their defaults (one process each).
 - Parameters: {p["requests"]} requests per variant and cell in {p["rounds"]} interleaved rounds after \
@@ -725,9 +741,7 @@ server's whole process tree. Our micro-batcher during each cell (warm-up include
 
 ## One batch of {batch["texts"]:,} texts (median ms of {batch["repetitions"]})
 
-| call | ms | mlsec / this |
-|---|---|---|
-{batch_rows}
+{_report.markdown_cells(BATCH_COLUMNS, _batch_cells(batch))}
 
 Our server's own `latency_ms` for the batch (the engine, without HTTP and JSON): \
 {batch["ours_server_latency_ms_median"]:,.0f} ms.

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from mlsec.client import ServiceCallError, ServiceClient
+from mlsec.core.auth import Role, load_api_key, platform_auth
 from mlsec.core.http import create_http_client
 from mlsec.core.services import SERVICES, ServiceSpec, get_spec
 from mlsec.core.settings import ConfigurationError, Settings, effective_settings, load_settings
@@ -21,6 +22,8 @@ from mlsec.core.settings import ConfigurationError, Settings, effective_settings
 app = typer.Typer(help="mlsec: the ML Security Platform.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Service databases and their migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+auth_app = typer.Typer(help="API keys of the gateway.", no_args_is_help=True)
+app.add_typer(auth_app, name="auth")
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 T = TypeVar("T")
@@ -104,6 +107,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
 
 async def _collect_status(settings: Settings) -> list[dict[str, Any]]:
     async with create_http_client(settings) as http:
+        if (auth := platform_auth(settings, api_key=load_api_key(settings))) is not None:
+            http.auth = auth  # the gateway wants a key; services off loopback the service token
 
         async def one(spec: ServiceSpec) -> dict[str, Any]:
             client = ServiceClient(spec.name, settings.url_for(spec), http, settings)
@@ -228,3 +233,24 @@ def db_revision(
     number = int(head.rsplit("_", 1)[-1]) + 1 if head else 1
     script = command.revision(alembic_config(spec.key), message=message, rev_id=f"{spec.key}_{number:04d}")
     console.print(f"wrote {getattr(script, 'path', script)}")
+
+
+@auth_app.command("create-key")
+def auth_create_key(
+    role: Annotated[Role, typer.Option(help="What the key may do.")] = Role.VIEWER,
+    name: Annotated[str, typer.Option(help="A label shown in key listings.")] = "cli",
+) -> None:
+    """Create an API key in the gateway's database and print it once (works while the gateway is stopped)."""
+    from pydantic import ValidationError
+
+    from mlsec.services.gateway.security.cli import create_key_in_database
+    from mlsec.services.gateway.security.schemas import ApiKeyCreate
+
+    try:
+        request = ApiKeyCreate(name=name, role=role)
+    except ValidationError:
+        fail("--name: 1 to 100 letters, digits, spaces or ._@:- (starting with a letter or digit)")
+    settings = _settings()
+    key_id, key = _run(lambda: create_key_in_database(settings, request.name, request.role))
+    console.print(f"created {request.role} key {key_id} ({request.name}); it is shown this once:")
+    console.print(key, soft_wrap=True)

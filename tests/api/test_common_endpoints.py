@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from mlsec.core.auth import credentials_path, read_credentials
 from mlsec.core.migrations import current_revision, head_revision
 from mlsec.core.services import SERVICES, ServiceSpec
 from mlsec.core.settings import Settings
@@ -25,6 +26,8 @@ def spec(request: pytest.FixtureRequest) -> ServiceSpec:
 async def client(spec: ServiceSpec, backend_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = importlib.import_module(spec.app_module).create_app(backend_settings)
     async for http in started_client(app):
+        if spec.name == "gateway":  # the gateway wants a key: the admin key it created at start-up
+            http.headers["Authorization"] = f"Bearer {read_credentials(credentials_path(backend_settings))}"
         yield http
 
 
@@ -32,6 +35,12 @@ async def test_health_names_the_service(client: httpx.AsyncClient, spec: Service
     response = await client.get("/health")
     assert response.status_code == 200
     body = response.json()
+    if spec.name == "gateway":  # the platform's health: every service (none runs here) and the gateway's own
+        assert body["total"] == len(body["services"]) == len(SERVICES)  # the other services and MLflow
+        assert body["healthy"] == 0 and body["overall_score"] == 0.0
+        body = body["gateway"]
+        assert body["status"] == "healthy" and body["service"] == spec.name
+        return
     assert body["status"] == "healthy"
     assert body["service"] == spec.name
     assert body["uptime_seconds"] >= 0

@@ -14,6 +14,7 @@ import psutil
 import pytest
 from mlflow import MlflowClient
 
+from mlsec.core.auth import read_credentials
 from mlsec.core.services import SERVICES
 from tests.e2e.conftest import Running, platform_env
 
@@ -45,8 +46,15 @@ def test_up_starts_everything_healthy_and_ctrl_c_leaves_nothing(tmp_path: Path, 
     children = supervisor.children(recursive=True)
     assert len(children) >= len(SERVICES) + 1
 
+    # The gateway created an admin key on first start: printed once, saved 0600, in no log.
+    key = read_credentials(home / "credentials")
+    assert key is not None and (home / "credentials").stat().st_mode & 0o777 == 0o600
+    assert platform.wait_for_line(key, timeout=10)
+    assert sum(key in line for line in platform.lines) == 1
     ports = {spec.name: int(env[f"MLSEC_{spec.key.upper()}_PORT"]) for spec in SERVICES}
-    with httpx.Client(timeout=10) as http:
+    gateway = f"http://127.0.0.1:{ports['gateway']}"
+    assert httpx.get(f"{gateway}/events", timeout=10).status_code == 401
+    with httpx.Client(timeout=10, headers={"Authorization": f"Bearer {key}"}) as http:
         assert http.get(f"http://127.0.0.1:{env['MLSEC_MLFLOW_PORT']}/health").status_code == 200
         for name, port in ports.items():
             deep = http.get(f"http://127.0.0.1:{port}/health/deep")
@@ -54,7 +62,6 @@ def test_up_starts_everything_healthy_and_ctrl_c_leaves_nothing(tmp_path: Path, 
             body = deep.json()
             assert (body["service"], body["status"], body["down"]) == (name, "healthy", []), body
         # An event posted by a service reaches the gateway's hub.
-        gateway = f"http://127.0.0.1:{ports['gateway']}"
         event = {"topic": "training", "type": "job.started", "source": "training", "payload": {"job": 1}}
         assert http.post(f"{gateway}/events", json=event).status_code == 202
         assert http.get(f"{gateway}/events", params={"topic": "training"}).json()["count"] >= 1
@@ -83,6 +90,7 @@ def test_up_starts_everything_healthy_and_ctrl_c_leaves_nothing(tmp_path: Path, 
         assert cli.wait(timeout=60) == 0, cli.output
         assert json.loads(cli.output)["label"] == 0
 
+    assert not any(key in log.read_text() for log in (home / "logs").glob("*.log"))
     for spec in SERVICES:
         log = home / "logs" / f"{spec.name}.log"
         first = log.read_text().splitlines()[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlsec.client.base import ServiceClient
+from mlsec.client.endpoint import endpoint
 
 
 def _selector(model_name: str | None, version: str | None) -> dict[str, str]:
@@ -14,6 +15,7 @@ def _selector(model_name: str | None, version: str | None) -> dict[str, str]:
 class _Predictions(ServiceClient):
     """`/predict` and `/predict/batch`, the same on both services."""
 
+    @endpoint("POST", "/predict", operation="prediction")
     async def predict(self, text: str, *, model_name: str | None = None, version: str | None = None) -> dict[str, Any]:
         """`POST /predict`."""
         body = {"text": text, **_selector(model_name, version)}
@@ -26,6 +28,7 @@ class _Predictions(ServiceClient):
         body = {"features": features, **_selector(model_name, version)}
         return dict((await self.request("POST", "/predict", operation="prediction", json=body)).json())
 
+    @endpoint("POST", "/predict/batch", operation="prediction")
     async def predict_batch(
         self, texts: list[str], *, model_name: str | None = None, version: str | None = None
     ) -> dict[str, Any]:
@@ -37,50 +40,64 @@ class _Predictions(ServiceClient):
 class ModelAPIClient(_Predictions):
     """The model API: predictions, loaded models, and the V2 and MLflow protocols."""
 
+    @endpoint("GET", "/models", cache="model_info")
     async def get_models(self) -> dict[str, Any]:
         """`GET /models`."""
         return dict(await self.get_json("/models"))
 
+    @endpoint("GET", "/models/{model_name}", cache="model_info")
     async def get_model(self, model_name: str) -> dict[str, Any]:
         """`GET /models/{name}`."""
         return dict(await self.get_json(f"/models/{model_name}"))
 
+    @endpoint("POST", "/models/load", operation="training")
     async def load_model(self, model_name: str, version: str | None = None) -> dict[str, Any]:
         """`POST /models/load`."""
         body = _selector(model_name, version)
         return dict((await self.request("POST", "/models/load", operation="training", json=body)).json())
 
+    @endpoint("POST", "/models/unload")
     async def unload_model(self, model_name: str, version: str | None = None) -> dict[str, Any]:
         """`POST /models/unload`."""
         return dict((await self.request("POST", "/models/unload", json=_selector(model_name, version))).json())
 
+    @endpoint("POST", "/models/batch-load", operation="training")
     async def batch_load_models(self, models: list[dict[str, str]]) -> dict[str, Any]:
         """`POST /models/batch-load`."""
         body = {"models": models}
         return dict((await self.request("POST", "/models/batch-load", operation="training", json=body)).json())
 
+    @endpoint("POST", "/models/warm-cache/{model_name}", operation="training")
     async def warm_cache(self, model_name: str) -> dict[str, Any]:
         """`POST /models/warm-cache/{name}`."""
         return dict((await self.request("POST", f"/models/warm-cache/{model_name}", operation="training")).json())
 
+    @endpoint("GET", "/v2/health/live", operation="health")
     async def v2_live(self) -> dict[str, Any]:
         """`GET /v2/health/live`."""
         return dict(await self.get_json("/v2/health/live", operation="health"))
 
+    @endpoint("GET", "/v2/health/ready", operation="health")
     async def v2_ready(self) -> dict[str, Any]:
         """`GET /v2/health/ready`."""
         return dict(await self.get_json("/v2/health/ready", operation="health"))
 
+    @endpoint("GET", "/v2/models/{model_name}")
+    @endpoint("GET", "/v2/models/{model_name}/versions/{version}")
     async def v2_model(self, model_name: str, version: str | None = None) -> dict[str, Any]:
         """`GET /v2/models/{name}[/versions/{v}]`."""
         path = f"/v2/models/{model_name}" + (f"/versions/{version}" if version else "")
         return dict(await self.get_json(path))
 
+    @endpoint("GET", "/v2/models/{model_name}/ready")
+    @endpoint("GET", "/v2/models/{model_name}/versions/{version}/ready")
     async def v2_model_ready(self, model_name: str, version: str | None = None) -> dict[str, Any]:
         """`GET /v2/models/{name}[/versions/{v}]/ready`."""
         path = f"/v2/models/{model_name}" + (f"/versions/{version}" if version else "") + "/ready"
         return dict(await self.get_json(path))
 
+    @endpoint("POST", "/v2/models/{model_name}/infer", operation="prediction")
+    @endpoint("POST", "/v2/models/{model_name}/versions/{version}/infer", operation="prediction")
     async def v2_infer(
         self,
         model_name: str,
@@ -96,6 +113,7 @@ class ModelAPIClient(_Predictions):
             body["id"] = request_id
         return dict((await self.request("POST", path, operation="prediction", json=body)).json())
 
+    @endpoint("POST", "/invocations", operation="prediction")
     async def invocations(self, payload: dict[str, Any]) -> dict[str, Any]:
         """`POST /invocations` (MLflow's scoring protocol)."""
         return dict((await self.request("POST", "/invocations", operation="prediction", json=payload)).json())
@@ -104,45 +122,55 @@ class ModelAPIClient(_Predictions):
 class ModelCacheClient(_Predictions):
     """The model cache: predictions from preloaded models, cache state, config and logs."""
 
+    @endpoint("GET", "/")
     async def get_info(self) -> dict[str, Any]:
         """`GET /`."""
         return dict(await self.get_json("/"))
 
+    @endpoint("GET", "/models", cache="model_info")
     async def get_models(self) -> dict[str, Any]:
         """`GET /models`."""
         return dict(await self.get_json("/models"))
 
+    @endpoint("POST", "/models/{model_name}/load", operation="training")
     async def load_model(self, model_name: str, version: str | None = None) -> dict[str, Any]:
         """`POST /models/{name}/load`."""
         body = {"version": version} if version else None
         return dict((await self.request("POST", f"/models/{model_name}/load", operation="training", json=body)).json())
 
+    @endpoint("POST", "/models/{model_name}/unload")
     async def unload_model(self, model_name: str, version: str | None = None) -> dict[str, Any]:
         """`POST /models/{name}/unload`."""
         body = {"version": version} if version else None
         return dict((await self.request("POST", f"/models/{model_name}/unload", json=body)).json())
 
+    @endpoint("GET", "/stats")
     async def get_stats(self) -> dict[str, Any]:
         """`GET /stats`."""
         return dict(await self.get_json("/stats"))
 
+    @endpoint("POST", "/clear-cache")
     async def clear_cache(self) -> dict[str, Any]:
         """`POST /clear-cache`."""
         return dict((await self.request("POST", "/clear-cache")).json())
 
+    @endpoint("GET", "/config")
     async def get_config(self) -> dict[str, Any]:
         """`GET /config`."""
         return dict(await self.get_json("/config"))
 
+    @endpoint("PUT", "/config")
     async def update_config(self, config: dict[str, Any]) -> dict[str, Any]:
         """`PUT /config`."""
         return dict((await self.request("PUT", "/config", json=config)).json())
 
+    @endpoint("GET", "/logs")
     async def get_logs(self, *, kind: str | None = None, limit: int = 100) -> dict[str, Any]:
         """`GET /logs`."""
         params: dict[str, Any] = {"limit": limit, **({"kind": kind} if kind else {})}
         return dict(await self.get_json("/logs", params=params))
 
+    @endpoint("GET", "/models/{model_name}/logs")
     async def get_model_logs(self, model_name: str, *, kind: str | None = None, limit: int = 100) -> dict[str, Any]:
         """`GET /models/{name}/logs`."""
         params: dict[str, Any] = {"limit": limit, **({"kind": kind} if kind else {})}

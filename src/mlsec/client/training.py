@@ -9,6 +9,7 @@ from typing import Any
 import anyio
 
 from mlsec.client.base import ServiceClient
+from mlsec.client.endpoint import endpoint
 
 UPLOAD_CHUNK_BYTES = 1 << 20
 
@@ -22,22 +23,27 @@ async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
 class TrainingClient(ServiceClient):
     """Datasets, training jobs, training configs and the registry as the training service sees it."""
 
+    @endpoint("GET", "/models/models", cache="model_info")
     async def get_models(self, *, refresh: bool = False) -> dict[str, Any]:
         """`GET /models/models`."""
         return dict(await self.get_json("/models/models", params={"refresh": refresh}))
 
+    @endpoint("GET", "/models/models/{model_name}", cache="model_info")
     async def get_model(self, model_name: str, *, refresh: bool = False) -> dict[str, Any]:
         """`GET /models/models/{name}`."""
         return dict(await self.get_json(f"/models/models/{model_name}", params={"refresh": refresh}))
 
+    @endpoint("GET", "/models/model-registry", cache="model_info")
     async def get_model_registry(self, *, refresh: bool = False) -> dict[str, Any]:
         """`GET /models/model-registry`."""
         return dict(await self.get_json("/models/model-registry", params={"refresh": refresh}))
 
+    @endpoint("GET", "/models/latest-models", cache="model_info")
     async def get_latest_models(self, *, refresh: bool = False) -> dict[str, Any]:
         """`GET /models/latest-models`."""
         return dict(await self.get_json("/models/latest-models", params={"refresh": refresh}))
 
+    @endpoint("GET", "/training/jobs")
     async def get_training_jobs(
         self,
         *,
@@ -51,32 +57,39 @@ class TrainingClient(ServiceClient):
         params = {"status": status, "model_name": model_name, "kind": kind, "limit": limit, "offset": offset}
         return dict(await self.get_json("/training/jobs", params={k: v for k, v in params.items() if v is not None}))
 
+    @endpoint("GET", "/training/jobs/{job_id}")
     async def get_training_job(self, job_id: str) -> dict[str, Any]:
         """`GET /training/jobs/{id}`."""
         return dict(await self.get_json(f"/training/jobs/{job_id}"))
 
+    @endpoint("POST", "/training/jobs/{job_id}/cancel")
     async def cancel_training_job(self, job_id: str) -> dict[str, Any]:
         """`POST /training/jobs/{id}/cancel`."""
         return dict((await self.request("POST", f"/training/jobs/{job_id}/cancel")).json())
 
+    @endpoint("POST", "/training/train", operation="training")
     async def train_model(self, model_name: str, **fields: Any) -> dict[str, Any]:
         """`POST /training/train`: fields left out come from the model's stored config."""
         body = {"model_name": model_name, **fields}
         return dict((await self.request("POST", "/training/train", json=body)).json())
 
+    @endpoint("POST", "/training/retrain", operation="training")
     async def retrain_model(self, model_name: str, *, reason: str = "manual") -> dict[str, Any]:
         """`POST /training/retrain`."""
         body = {"model_name": model_name, "reason": reason}
         return dict((await self.request("POST", "/training/retrain", json=body)).json())
 
+    @endpoint("GET", "/training/config/{model_name}")
     async def get_training_config(self, model_name: str) -> dict[str, Any]:
         """`GET /training/config/{model_name}`."""
         return dict(await self.get_json(f"/training/config/{model_name}"))
 
+    @endpoint("PUT", "/training/config/{model_name}")
     async def update_training_config(self, model_name: str, config: dict[str, Any]) -> dict[str, Any]:
         """`PUT /training/config/{model_name}`."""
         return dict((await self.request("PUT", f"/training/config/{model_name}", json=config)).json())
 
+    @endpoint("POST", "/data/upload-data", operation="training")
     async def upload_data(
         self,
         path: Path,
@@ -99,6 +112,7 @@ class TrainingClient(ServiceClient):
             )
         return dict(response.json())
 
+    @endpoint("POST", "/data/efficient/upload-large-file", operation="training")
     async def upload_large_file(
         self,
         path: Path,
@@ -125,10 +139,12 @@ class TrainingClient(ServiceClient):
         )
         return dict(response.json())
 
+    @endpoint("GET", "/data/datasets")
     async def get_datasets(self) -> dict[str, Any]:
         """`GET /data/datasets`."""
         return dict(await self.get_json("/data/datasets"))
 
+    @endpoint("GET", "/data/datasets/{name}")
     async def get_dataset_versions(self, name: str) -> dict[str, Any]:
         """`GET /data/datasets/{name}`."""
         return dict(await self.get_json(f"/data/datasets/{name}"))

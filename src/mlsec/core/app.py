@@ -8,16 +8,17 @@ Nothing connects at import time.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Annotated
 
 import httpx
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request, params
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mlsec.core.auth import ServiceTokenMiddleware, check_service_token, platform_auth, service_token_required
 from mlsec.core.cache import Cache, create_cache
 from mlsec.core.database import Database, ensure_database
 from mlsec.core.errors import install_error_handlers
@@ -54,8 +55,8 @@ ServiceLifespan = Callable[[FastAPI, ServiceContext], AbstractAsyncContextManage
 ChecksFactory = Callable[[ServiceContext], list[DependencyCheck]]
 
 
-def get_context(request: Request) -> ServiceContext:
-    """The running service's context (a FastAPI dependency)."""
+async def get_context(request: Request) -> ServiceContext:
+    """The running service's context (a FastAPI dependency; `async`, so FastAPI does not run it in a thread)."""
     ctx: ServiceContext = request.app.state.ctx
     return ctx
 
@@ -113,6 +114,8 @@ async def build_context(
     breakers = BreakerRegistry(fail_max=settings.breaker_fail_max, reset_timeout=settings.breaker_reset_timeout)
     http = create_http_client(settings, breakers=breakers)
     stack.push_async_callback(http.aclose)
+    if (auth := platform_auth(settings)) is not None:
+        http.auth = auth  # the internal service token, sent to platform services only
     events = EventPublisher(create_event_sink(settings, http, local_hub=hub))
     events.start()
     stack.push_async_callback(events.close)
@@ -131,8 +134,13 @@ def create_service_app(
     checks: ChecksFactory = default_checks,
     hub: EventHub | None = None,
     body_limits: Mapping[str, BodyLimit] | None = None,
+    replace_common: Collection[str] = (),
+    dependencies: Sequence[params.Depends] | None = None,
 ) -> FastAPI:
-    """A FastAPI app with everything every service shares; `routers` add the domain endpoints."""
+    """A FastAPI app with everything every service shares; `routers` add the domain endpoints, and
+    `replace_common` names common routes (e.g. "/health") that one of them answers instead.
+    `dependencies` run for every route, including routes added later (the gateway's authorization)."""
+    check_service_token(spec.name, settings)
 
     @asynccontextmanager
     async def app_lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -149,17 +157,24 @@ def create_service_app(
                     app.state.started = False
 
     app = FastAPI(
-        title=f"mlsec {spec.name}", version=settings.version, description=spec.description, lifespan=app_lifespan
+        title=f"mlsec {spec.name}",
+        version=settings.version,
+        description=spec.description,
+        lifespan=app_lifespan,
+        dependencies=dependencies,
     )
     app.state.started = False
     app.state.metrics = ServiceMetrics(spec.name)
     app.state.metrics.info.labels(spec.name, settings.version).set(1)
     install_error_handlers(app)
-    app.include_router(build_health_router(spec.name, settings.version))
+    app.include_router(build_health_router(spec.name, settings.version, omit=replace_common))
     for router in routers:
         app.include_router(router)
     provider = setup_telemetry(app, settings, spec.name)
     default_limit = BodyLimit(settings.max_request_bytes, "MLSEC_MAX_REQUEST_BYTES")
     app.add_middleware(BodySizeLimitMiddleware, default=default_limit, per_path=body_limits or {})
+    if spec.name != "gateway":  # the gateway authenticates users and keys instead
+        token = settings.service_token.get_secret_value() if settings.service_token else None
+        app.add_middleware(ServiceTokenMiddleware, token=token, enforce=service_token_required(spec.name, settings))
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app

@@ -25,12 +25,36 @@ class MlsecError(Exception):
 
     status_code: int = 500
 
-    def __init__(self, message: str, *, status_code: int | None = None, details: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        details: dict[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         if status_code is not None:
             self.status_code = status_code
         self.details = details or {}
+        self.headers = dict(headers or {})  # e.g. WWW-Authenticate on 401, Retry-After on 429
+
+
+class UnauthorizedError(MlsecError):
+    """No valid credential was presented (401); the client should authenticate."""
+
+    status_code = 401
+
+    def __init__(self, message: str = "authentication required", **kwargs: Any):
+        kwargs.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(message, **kwargs)
+
+
+class ForbiddenError(MlsecError):
+    """The credential is valid but its role does not allow this (403)."""
+
+    status_code = 403
 
 
 class NotFoundError(MlsecError):
@@ -47,6 +71,12 @@ class PayloadTooLargeError(MlsecError):
 
 class InvalidInputError(MlsecError):
     status_code = 422
+
+
+class TooManyRequestsError(MlsecError):
+    """A rate limit was exceeded (429); `Retry-After` says when to try again."""
+
+    status_code = 429
 
 
 class ServiceUnavailableError(MlsecError):
@@ -79,7 +109,7 @@ def error_response(
 
 async def _handle_mlsec_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, MlsecError)
-    return error_response(request, exc.status_code, exc.message, exc.details)
+    return error_response(request, exc.status_code, exc.message, exc.details, headers=exc.headers or None)
 
 
 async def _handle_http_exception(request: Request, exc: Exception) -> JSONResponse:

@@ -21,6 +21,7 @@ import httpx
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
+from mlsec.core.auth import SERVICE_TOKEN_HEADER
 from mlsec.core.cache import create_redis
 from mlsec.core.settings import Settings
 
@@ -98,16 +99,17 @@ class EventPublisher:
 
 
 class HttpEventSink:
-    """Delivers events to the gateway's `POST /events` (embedded mode)."""
+    """Delivers events to the gateway's `POST /events` (embedded mode), with the service token when set."""
 
-    def __init__(self, client: httpx.AsyncClient, gateway_url: str):
+    def __init__(self, client: httpx.AsyncClient, gateway_url: str, *, service_token: str | None = None):
         self.client = client
         self.url = f"{gateway_url}/events"
+        self.headers = {"content-type": "application/json"}
+        if service_token:
+            self.headers[SERVICE_TOKEN_HEADER] = service_token
 
     async def deliver(self, event: Event) -> None:
-        response = await self.client.post(
-            self.url, content=event.model_dump_json(), headers={"content-type": "application/json"}
-        )
+        response = await self.client.post(self.url, content=event.model_dump_json(), headers=self.headers)
         response.raise_for_status()
 
     async def close(self) -> None:
@@ -204,4 +206,5 @@ def create_event_sink(settings: Settings, client: httpx.AsyncClient, *, local_hu
         return RedisEventSink(create_redis(dsn))
     if local_hub is not None:
         return HubSink(local_hub)
-    return HttpEventSink(client, settings.url_for("gateway"))
+    token = settings.service_token.get_secret_value() if settings.service_token else None
+    return HttpEventSink(client, settings.url_for("gateway"), service_token=token)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -100,8 +100,9 @@ def _checks(request: Request, *, critical_only: bool) -> list[DependencyCheck]:
     return [c for c in checks if c.critical or not critical_only]
 
 
-def build_health_router(service: str, version: str) -> APIRouter:
-    """The health and metrics routes every service exposes."""
+def build_health_router(service: str, version: str, *, omit: Collection[str] = ()) -> APIRouter:
+    """The health and metrics routes every service exposes, less the paths in `omit` (a service that answers
+    one of them its own way, as the gateway does for /health and /metrics)."""
     router = APIRouter(tags=["health"])
     started = time.monotonic()
 
@@ -147,6 +148,7 @@ def build_health_router(service: str, version: str) -> APIRouter:
     async def get_metrics(request: Request) -> Response:
         return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
+    router.routes[:] = [route for route in router.routes if getattr(route, "path", None) not in omit]
     return router
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import httpx
@@ -95,9 +96,23 @@ class BreakerRegistry:
             self._breakers[target] = breaker
         return breaker
 
+    def state_of(self, target: str) -> str:
+        """One target's breaker state ("closed" for a target never called); see `_state`."""
+        breaker = self._breakers.get(target)
+        return _state(breaker) if breaker is not None else "closed"
+
     def states(self) -> dict[str, str]:
         """Each known target's breaker state: closed, open or half-open."""
-        return {target: str(breaker.current_state) for target, breaker in self._breakers.items()}
+        return {target: _state(breaker) for target, breaker in self._breakers.items()}
+
+
+def _state(breaker: pybreaker.CircuitBreaker) -> str:
+    """closed, open, or half-open: open but past its reset timeout, so the next call is let through as a trial
+    (pybreaker itself only switches when that call starts)."""
+    state = str(breaker.current_state)
+    opened_at = breaker._state_storage.opened_at  # pybreaker has no public accessor for it
+    elapsed = opened_at is not None and datetime.now(UTC) >= opened_at + timedelta(seconds=breaker.reset_timeout)
+    return "half-open" if state == "open" and elapsed else state
 
 
 def _is_retryable(exc: BaseException) -> bool:

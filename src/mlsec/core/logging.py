@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -22,6 +23,15 @@ _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
     "taskName",
     "color_message",  # uvicorn's ANSI copy of the message
 }
+
+
+# Credentials a URL may carry in its query (a WebSocket client's `?token=`); uvicorn logs the URL.
+_QUERY_SECRET = re.compile(r"((?:access_)?token|api_key|apikey|password|secret)=[^&\s\"']+", re.IGNORECASE)
+
+
+def redact(message: str) -> str:
+    """The message with secrets in URL query strings replaced by ***."""
+    return _QUERY_SECRET.sub(r"\1=***", message)
 
 
 def current_request_id() -> str | None:
@@ -51,7 +61,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "service": self.service,
             "logger": record.name,
-            "event": record.getMessage(),
+            "event": redact(record.getMessage()),
         }
         request_id = current_request_id()
         if request_id:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mlsec import __version__
@@ -113,6 +113,28 @@ class Settings(BaseSettings):
         None, validation_alias=_env("OTEL_EXPORTER_OTLP_ENDPOINT", "MLSEC_OTLP_ENDPOINT")
     )
     startup_timeout: float = Field(90.0, gt=0, le=3600)
+
+    # --- Security: the internal service token and the API key of the CLI/SDK (docs/security.md) ----------
+    service_token: SecretStr | None = Field(
+        None,
+        description="Shared secret every service requires in X-Mlsec-Service-Token when it binds a "
+        "non-loopback address (and the gateway accepts for POST /events); at least 32 characters.",
+    )
+    api_key: SecretStr | None = Field(
+        None, description="API key the CLI and SDK send to the gateway; else the one in MLSEC_HOME/credentials."
+    )
+
+    @field_validator("service_token", "api_key")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        secret = value.get_secret_value().strip()
+        if not secret.isprintable() or " " in secret or len(secret) > 512:
+            raise ValueError("must be printable, without spaces, at most 512 characters")
+        if info.field_name == "service_token" and len(secret) < 32:
+            raise ValueError("must be at least 32 characters; make one with: openssl rand -hex 32")
+        return SecretStr(secret)
 
     @field_validator("host")
     @classmethod

@@ -30,5 +30,8 @@ def setup_telemetry(app: FastAPI, settings: Settings, service: str) -> TracerPro
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
         trace.set_tracer_provider(provider)
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls=EXCLUDED_URLS)
+    # One span per request; not one more per ASGI message sent or received (per WebSocket frame, too).
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=provider, excluded_urls=EXCLUDED_URLS, exclude_spans=["receive", "send"]
+    )
     return provider

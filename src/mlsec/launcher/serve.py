@@ -62,6 +62,7 @@ async def _serve(spec: ServiceSpec, settings: Settings, port: int) -> None:
         lifespan="on",
         timeout_graceful_shutdown=10,
         server_header=False,
+        ws_max_size=1024 * 1024,  # the gateway's /ws takes small JSON messages; uvicorn's default is 16 MiB
     )
     server = _Server(config)
     watchdog = asyncio.create_task(_exit_with_parent(server))

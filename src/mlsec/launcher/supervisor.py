@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import signal
 import sys
 import time
@@ -26,9 +27,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from mlsec.core.auth import SERVICE_TOKEN_ENV, credentials_path, read_credentials
 from mlsec.core.process import die_with_parent
 from mlsec.core.services import SERVICES
-from mlsec.core.settings import Settings
+from mlsec.core.settings import ConfigurationError, Settings
 from mlsec.launcher.logview import LineSplitter, colour_for, render_line
 from mlsec.launcher.preflight import check_database, check_ports, check_redis
 from mlsec.launcher.serve import PARENT_PID_ENV
@@ -90,6 +92,10 @@ class Supervisor:
         self.console = console or Console(highlight=False, soft_wrap=True)
         self.children: list[Child] = []
         self._stop = asyncio.Event()
+        # Services post events to the gateway with the internal token: one per run unless configured.
+        self._service_token = (
+            settings.service_token.get_secret_value() if settings.service_token else secrets.token_urlsafe(32)
+        )
 
     # ----- building the process list ---------------------------------------------------------
 
@@ -118,6 +124,7 @@ class Supervisor:
                 "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
                 "PYTHONUNBUFFERED": "1",
                 PARENT_PID_ENV: str(os.getpid()),
+                SERVICE_TOKEN_ENV: self._service_token,
             }
         )
         return env
@@ -135,6 +142,7 @@ class Supervisor:
             loop.add_signal_handler(sig, self._stop.set)
         began = time.monotonic()
         self.children = self._plan()
+        credentials_before = self._credentials_text()
         try:
             for child in self.children:
                 await self._start(child)
@@ -146,6 +154,7 @@ class Supervisor:
             if self._stop.is_set():
                 return 0
             self._print_table(time.monotonic() - began)
+            self._announce_new_key(credentials_before)
             return await self._watch()
         finally:
             await self._stop_all()
@@ -292,6 +301,30 @@ class Supervisor:
         self.console.print(f"last lines of {child.log_path}:")
         for line in child.tail:
             self.console.print(Text(f"  {line}"))
+
+    def _credentials_text(self) -> str | None:
+        try:
+            return credentials_path(self.settings).read_text(encoding="utf-8")
+        except OSError:
+            return None
+
+    def _announce_new_key(self, before: str | None) -> None:
+        """Show the admin key the gateway created during this start, once; never a key that existed before."""
+        path = credentials_path(self.settings).resolve()
+        after = self._credentials_text()
+        if after is None or after == before:
+            return
+        try:
+            key = read_credentials(path)
+        except ConfigurationError:
+            return
+        self.console.print(
+            Text.assemble(
+                ("admin API key created (shown once): ", "bold yellow"),
+                (str(key), "bold"),
+                f"\nsaved in {path} (mode 0600), where the CLI and the SDK find it; or set MLSEC_API_KEY.",
+            )
+        )
 
     def _print_table(self, elapsed: float) -> None:
         table = Table(title="mlsec platform")

@@ -14,7 +14,7 @@ from mlsec.core.prediction_log import PredictionLog, PredictionLogMetrics
 from mlsec.core.settings import ServingSettings
 from mlsec.serving.records import completer
 from mlsec.serving.repository import ModelRepository, ServingEvent, ServingPolicy
-from mlsec.serving.state import ServingState
+from mlsec.serving.state import LabelMetrics, ServingState
 
 logger = logging.getLogger("mlsec.serving")
 EventSink = Callable[[ServingEvent], None]
@@ -64,7 +64,12 @@ async def serving(
         prepare=completer(store_text=settings.store_text),
     )
     state = ServingState(
-        repository=repository, log=log, settings=settings, source=ctx.spec.name, settings_prefix=prefix
+        repository=repository,
+        log=log,
+        settings=settings,
+        source=ctx.spec.name,
+        settings_prefix=prefix,
+        label_metrics=LabelMetrics(registry),
     )
     log.start()
     await repository.start()

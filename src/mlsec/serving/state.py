@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
+from prometheus_client import CollectorRegistry, Counter
 
 from mlsec.core.errors import PayloadTooLargeError
 from mlsec.core.logging import current_request_id
@@ -18,6 +19,22 @@ from mlsec.serving.records import queued_records
 from mlsec.serving.repository import ModelRepository
 
 
+class LabelMetrics:
+    """Predictions per model and answered label: what the gateway's security overview reads (detections)."""
+
+    def __init__(self, registry: CollectorRegistry):
+        self.labels = Counter(
+            "mlsec_serving_labels_total",
+            "Predictions answered, by model and label",
+            ["model", "label"],
+            registry=registry,
+        )
+
+    def count(self, model: LoadedModel, predictions: Sequence[Prediction]) -> None:
+        for prediction in predictions:
+            self.labels.labels(model.name, str(prediction.label)).inc()
+
+
 @dataclass
 class ServingState:
     repository: ModelRepository
@@ -25,6 +42,7 @@ class ServingState:
     settings: ServingSettings
     source: str
     settings_prefix: str
+    label_metrics: LabelMetrics
 
     def check_texts(self, texts: Sequence[str]) -> None:
         """413 naming the setting when a text is longer than allowed."""
@@ -70,6 +88,7 @@ class ServingState:
     def _log(
         self, model: LoadedModel, items: Sequence[Any], predictions: Sequence[Prediction], latency_ms: float
     ) -> None:
+        self.label_metrics.count(model, predictions)
         for record in queued_records(
             model, items, predictions, latency_ms=latency_ms, request_id=current_request_id(), source=self.source
         ):

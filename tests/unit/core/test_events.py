@@ -6,7 +6,9 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
+from mlsec.core.auth import SERVICE_TOKEN_HEADER
 from mlsec.core.cache import create_redis
 from mlsec.core.events import Event, EventHub, EventPublisher, HttpEventSink, RedisEventSink, relay_redis_events
 from mlsec.core.settings import Settings
@@ -14,6 +16,7 @@ from mlsec.services.gateway.app import create_app as create_gateway
 from tests.conftest import make_settings, started_client
 
 pytestmark = pytest.mark.anyio
+TOKEN = "internal-service-token-for-the-event-tests"
 
 
 def event(topic: str = "training", n: int = 0) -> Event:
@@ -81,23 +84,35 @@ def test_hub_fans_out_and_a_slow_subscriber_only_loses_its_own_events() -> None:
 
 
 async def test_events_reach_the_gateway_hub_over_http(settings: Settings) -> None:
-    gateway = create_gateway(settings)
+    gateway = create_gateway(settings.model_copy(update={"service_token": SecretStr(TOKEN)}))
     async for http in started_client(gateway):
         hub = gateway.state.ctx.hub
+        already = hub.subscriber_count  # the gateway's own WebSocket fan-out listens too
         inbox = hub.subscribe()
-        publisher = EventPublisher(HttpEventSink(http, "http://testserver"))
+        publisher = EventPublisher(HttpEventSink(http, "http://testserver", service_token=TOKEN))
         publisher.start()
         publisher.publish(event("drift", 7))
         await publisher.close()
         received = await asyncio.wait_for(inbox.get(), 2)
         assert (received.topic, received.payload) == ("drift", {"n": 7})
-        listed = (await http.get("/events", params={"topic": "drift"})).json()
+        listed = (await http.get("/events", params={"topic": "drift"}, headers={SERVICE_TOKEN_HEADER: TOKEN})).json()
         assert listed["count"] == 1
-        assert listed["subscribers"] == 1
+        assert listed["subscribers"] == already + 1
+
+
+async def test_events_without_the_service_token_are_refused(settings: Settings) -> None:
+    gateway = create_gateway(settings.model_copy(update={"service_token": SecretStr(TOKEN)}))
+    async for http in started_client(gateway):
+        body = {"topic": "drift", "type": "x", "source": "y"}
+        assert (await http.post("/events", json=body)).status_code == 401
+        assert (await http.post("/events", json=body, headers={SERVICE_TOKEN_HEADER: "x" * 40})).status_code == 401
+        assert gateway.state.ctx.hub.recent() == []
 
 
 async def test_gateway_refuses_malformed_events(settings: Settings) -> None:
-    async for http in started_client(create_gateway(settings)):
+    gateway = create_gateway(settings.model_copy(update={"service_token": SecretStr(TOKEN)}))
+    async for http in started_client(gateway):
+        http.headers[SERVICE_TOKEN_HEADER] = TOKEN
         response = await http.post("/events", json={"topic": "Not A Topic", "type": "x", "source": "y"})
         assert response.status_code == 422
         assert response.json()["error"] is True
@@ -131,8 +146,9 @@ async def test_events_cross_processes_through_redis(redis_server_url: str) -> No
 
 
 async def test_gateway_relays_redis_events_to_its_hub(tmp_path: Path, redis_server_url: str) -> None:
-    gateway = create_gateway(make_settings(tmp_path, redis_url=redis_server_url))
+    gateway = create_gateway(make_settings(tmp_path, redis_url=redis_server_url, service_token=TOKEN))
     async for http in started_client(gateway):
+        http.headers[SERVICE_TOKEN_HEADER] = TOKEN
         inbox = gateway.state.ctx.hub.subscribe()
         for attempt in range(50):
             accepted = await http.post(

@@ -1,22 +1,36 @@
-"""Builds the gateway app: common endpoints, the event hub and its routes."""
+"""Builds the gateway app: the event hub, every service's API under /api/<service>/..., the aggregated views."""
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 
+from mlsec.client import MainAPIClient
 from mlsec.core.app import ServiceContext, create_service_app
 from mlsec.core.cache import create_redis
 from mlsec.core.events import EventHub, relay_redis_events
+from mlsec.core.middleware import BodyLimit
 from mlsec.core.services import get_spec
 from mlsec.core.settings import Settings, load_settings
+from mlsec.services.gateway.aggregate import router as aggregate_router
+from mlsec.services.gateway.live import live_updates
+from mlsec.services.gateway.proxy import GatewayProxy, ProxyMetrics, add_proxy_routes
 from mlsec.services.gateway.routes import router
+from mlsec.services.gateway.security import Base as SecurityBase
+from mlsec.services.gateway.security import authorize, install_cors, security_lifespan
+from mlsec.services.gateway.security import router as security_router
+from mlsec.services.gateway.settings import GatewaySettings
+from mlsec.services.gateway.websocket import build_websocket_router
+
+# Common routes the gateway answers itself with the platform-wide view (see aggregate.py).
+_REPLACED_COMMON_ROUTES = frozenset({"/health", "/metrics"})
+_UPLOAD_ROUTES = ("/api/training/data/upload-data", "/api/training/data/efficient/upload-large-file")
 
 
 @asynccontextmanager
-async def _relay_events(_app: FastAPI, ctx: ServiceContext) -> AsyncIterator[None]:
+async def _relay_events(ctx: ServiceContext) -> AsyncIterator[None]:
     """In distributed mode, feed the events every service publishes on Redis into this replica's hub."""
     dsn = ctx.settings.redis_dsn
     if not ctx.settings.uses_redis_events or dsn is None or ctx.hub is None:
@@ -33,8 +47,40 @@ async def _relay_events(_app: FastAPI, ctx: ServiceContext) -> AsyncIterator[Non
         await redis.aclose()
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def _proxy(request: Request) -> GatewayProxy:  # called by the handlers directly, not as a dependency
+    proxy: GatewayProxy = request.app.state.proxy
+    return proxy
+
+
+def create_app(settings: Settings | None = None, gateway_settings: GatewaySettings | None = None) -> FastAPI:
     """The gateway ASGI app for the given settings (the environment's when omitted)."""
-    return create_service_app(
-        get_spec("gateway"), settings or load_settings(), routers=[router], lifespan=_relay_events, hub=EventHub()
+    own = gateway_settings or GatewaySettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI, ctx: ServiceContext) -> AsyncIterator[None]:
+        async with security_lifespan(app, ctx, own), _relay_events(ctx):
+            # The SDK shares the service's pooled, resilient client: one breaker per service host.
+            sdk = MainAPIClient(ctx.settings, http=ctx.http, breakers=ctx.breakers)
+            app.state.sdk = sdk
+            app.state.proxy = GatewayProxy(sdk, ctx.cache, proxy_metrics, stale_seconds=own.stale_seconds)
+            async with live_updates(app, ctx, own, sdk):
+                yield
+
+    live_routers = [build_websocket_router()] if own.enable_websocket else []
+    upload_limit = BodyLimit(own.max_upload_bytes, "MLSEC_GATEWAY_MAX_UPLOAD_BYTES")
+    app = create_service_app(
+        get_spec("gateway"),
+        settings or load_settings(),
+        metadata=SecurityBase.metadata,
+        routers=[security_router, router, aggregate_router, *live_routers],
+        lifespan=lifespan,
+        hub=EventHub(),
+        body_limits=dict.fromkeys(_UPLOAD_ROUTES, upload_limit),
+        replace_common=_REPLACED_COMMON_ROUTES,
+        dependencies=[Depends(authorize)],  # every route, added now or later: see security/policy.py
     )
+    add_proxy_routes(app, _proxy)
+    install_cors(app, own)
+    app.state.gateway_settings = own
+    proxy_metrics = ProxyMetrics(app.state.metrics.registry)
+    return app

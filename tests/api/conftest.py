@@ -1,4 +1,4 @@
-"""Registered models on a real MLflow server, for the serving services' tests."""
+"""Registered models on a real MLflow server, for the serving services and the gateway."""
 
 from __future__ import annotations
 

@@ -1,0 +1,383 @@
+"""Authentication building blocks shared by the gateway, the services, the CLI and the SDK.
+
+- Roles (`viewer` < `operator` < `admin`) and the one comparison everybody uses.
+- Secrets (API keys, passwords) are stored only as argon2id hashes (argon2-cffi): a stolen
+  database does not give working credentials.
+- API keys look like `mlsec_<key_id>_<secret>`: the key id is public (it names the key in
+  listings and logs), the secret never leaves the client after it was shown once.
+- Short-lived JWTs (PyJWT, HS256) let a browser or a script trade a key or a password for a
+  token that is checked by its signature alone, cheaply, on every request.
+- The internal service token: services that listen on a non-loopback address accept only
+  requests carrying it (`ServiceTokenMiddleware`); services send it to each other
+  (`platform_auth`). On loopback everything is let through: only local processes can connect.
+- The credentials file (`MLSEC_HOME/credentials`, TOML, mode 0600) holds the key the CLI and SDK
+  send when `MLSEC_API_KEY` is not set.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import os
+import re
+import secrets
+import time
+import tomllib
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mlsec.core.errors import error_body
+from mlsec.core.services import SERVICES
+from mlsec.core.settings import ConfigurationError, Settings
+
+
+class Role(StrEnum):
+    """What a principal may do; each role includes the ones below it."""
+
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANK[self]
+
+
+_ROLE_RANK = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
+
+
+def role_allows(have: Role, need: Role) -> bool:
+    """Whether a principal holding `have` may do what needs `need`."""
+    return have.rank >= need.rank
+
+
+# ----- secrets ---------------------------------------------------------------------------------
+
+DEFAULT_HASHER = PasswordHasher()  # argon2id, RFC 9106 "low memory" profile: t=3, m=64 MiB, p=4
+
+
+def make_hasher(*, time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher:
+    """An argon2id hasher with explicit cost parameters (the defaults are the library's)."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
+
+
+def hash_secret(secret: str, hasher: PasswordHasher = DEFAULT_HASHER) -> str:
+    """The argon2id hash of a secret (salted; slow on purpose: run it in a thread)."""
+    if not secret:
+        raise ValueError("refusing to hash an empty secret")
+    return hasher.hash(secret)
+
+
+def verify_secret(stored_hash: str, secret: str) -> bool:
+    """Whether `secret` matches `stored_hash` (the hash carries its own cost parameters)."""
+    try:
+        return DEFAULT_HASHER.verify(stored_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+# ----- API keys --------------------------------------------------------------------------------
+
+API_KEY_PREFIX = "mlsec"
+API_KEY_MAX_CHARS = 200
+_API_KEY = re.compile(rf"^{API_KEY_PREFIX}_([0-9a-f]{{12}})_([A-Za-z0-9_-]{{32,128}})$")
+
+
+def new_api_key() -> tuple[str, str]:
+    """A fresh key: `(key_id, full_key)`; only the full key's hash may be stored."""
+    key_id = secrets.token_hex(6)
+    return key_id, f"{API_KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+
+
+def parse_api_key(text: str) -> tuple[str, str] | None:
+    """`(key_id, secret)` of a well-formed key, else None (never raises on client input)."""
+    if len(text) > API_KEY_MAX_CHARS:
+        return None
+    match = _API_KEY.match(text)
+    return (match.group(1), match.group(2)) if match else None
+
+
+# ----- JWT ---------------------------------------------------------------------------------------
+
+JWT_ALGORITHM = "HS256"
+JWT_ISSUER = "mlsec"
+MIN_JWT_SECRET_BYTES = 32  # RFC 7518 3.2: an HS256 key is at least as long as the hash
+PrincipalKind = Literal["api_key", "user", "service"]
+
+
+class TokenError(Exception):
+    """A token that must be refused; the message says why in a few words (never the token)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    """What a verified token says about its bearer."""
+
+    subject: str
+    role: Role
+    kind: PrincipalKind
+    key_id: str | None
+    issued_at: int
+    expires_at: int
+
+
+def _check_secret(secret: str) -> bytes:
+    raw = secret.encode()
+    if len(raw) < MIN_JWT_SECRET_BYTES:
+        raise ValueError(f"a JWT secret needs at least {MIN_JWT_SECRET_BYTES} bytes")
+    return raw
+
+
+def issue_token(
+    subject: str,
+    role: Role,
+    secret: str,
+    ttl_seconds: int,
+    *,
+    kind: PrincipalKind = "user",
+    key_id: str | None = None,
+) -> str:
+    """A signed JWT for `subject` with `role`, valid `ttl_seconds` from now."""
+    if ttl_seconds <= 0:
+        raise ValueError("ttl_seconds must be positive")
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "role": str(role),
+        "kind": kind,
+        "iss": JWT_ISSUER,
+        "iat": now,
+        "exp": now + ttl_seconds,
+        "jti": secrets.token_hex(8),
+    }
+    if key_id is not None:
+        claims["kid"] = key_id
+    return jwt.encode(claims, _check_secret(secret), algorithm=JWT_ALGORITHM)
+
+
+def decode_token(token: str, secret: str) -> TokenClaims:
+    """Verify a JWT's signature, issuer and expiry; TokenError says which check failed."""
+    try:
+        claims = jwt.decode(
+            token,
+            _check_secret(secret),
+            algorithms=[JWT_ALGORITHM],
+            issuer=JWT_ISSUER,
+            options={"require": ["sub", "exp", "iat", "iss"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise TokenError("token expired") from None
+    except jwt.InvalidSignatureError:
+        raise TokenError("token signature is invalid") from None
+    except jwt.InvalidTokenError as exc:
+        raise TokenError(f"invalid token ({type(exc).__name__})") from None
+    try:
+        role = Role(str(claims.get("role")))
+    except ValueError:
+        raise TokenError("invalid token (unknown role)") from None
+    kind = claims.get("kind", "user")
+    if kind not in ("api_key", "user"):
+        raise TokenError("invalid token (unknown kind)")
+    key_id = claims.get("kid")
+    return TokenClaims(
+        subject=str(claims["sub"]),
+        role=role,
+        kind=kind,
+        key_id=key_id if isinstance(key_id, str) else None,
+        issued_at=int(claims["iat"]),
+        expires_at=int(claims["exp"]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a user, an API key, or a platform service (internal token)."""
+
+    subject: str
+    role: Role
+    kind: PrincipalKind
+    key_id: str | None = None
+
+    @property
+    def identity(self) -> str:
+        """A stable name for rate limits and audit fields (`api_key:<id>`, `user:<name>`, ...)."""
+        return f"{self.kind}:{self.key_id or self.subject}"
+
+
+# ----- the internal service token ---------------------------------------------------------------
+
+SERVICE_TOKEN_HEADER = "X-Mlsec-Service-Token"  # noqa: S105 - a header name, not a secret
+SERVICE_TOKEN_ENV = "MLSEC_SERVICE_TOKEN"  # noqa: S105 - a variable name, not a secret
+OPEN_PROBES = frozenset({("GET", "/health/live"), ("GET", "/health/ready")})
+"""What a service answers without the token: orchestrators' probes carry no secrets."""
+_TOKEN_HEADER_RAW = SERVICE_TOKEN_HEADER.lower().encode()
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a bind address is reachable only from this machine (127.0.0.0/8, ::1, localhost)."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+def service_token_required(service: str, settings: Settings) -> bool:
+    """Services on a non-loopback address require the token; the gateway has user auth instead."""
+    return service != "gateway" and not is_loopback(settings.host)
+
+
+def check_service_token(service: str, settings: Settings) -> None:
+    """Refuse to start a service that would listen on the network without a token to require."""
+    if service_token_required(service, settings) and settings.service_token is None:
+        raise ConfigurationError(
+            f"{service} binds {settings.host}, a non-loopback address, so it requires the internal service "
+            f"token: set {SERVICE_TOKEN_ENV} (the same value for every service; setting {SERVICE_TOKEN_ENV})"
+        )
+
+
+class ServiceTokenMiddleware:
+    """Pure-ASGI guard: without the right token, every request but the probes gets a 401 envelope.
+
+    Pure ASGI, and first after the request-id middleware, so a refused request costs no body read
+    and no routing. The comparison is constant-time.
+    """
+
+    def __init__(self, app: ASGIApp, *, token: str | None, enforce: bool):
+        if enforce and not token:
+            raise ValueError("an enforcing ServiceTokenMiddleware needs a token")
+        self.app = app
+        self.enforce = enforce
+        self._token = (token or "").encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.enforce or scope["type"] not in ("http", "websocket") or self._allowed(scope):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":  # closing before accepting answers HTTP 403
+            await send({"type": "websocket.close", "code": 1008, "reason": "service token required"})
+            return
+        message = f"missing or wrong {SERVICE_TOKEN_HEADER}"
+        body = json.dumps(error_body(status_code=401, message=message, path=scope["path"])).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 401, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def _allowed(self, scope: Scope) -> bool:
+        if scope["type"] == "http" and (scope["method"], scope["path"]) in OPEN_PROBES:
+            return True
+        presented = next((value for name, value in scope.get("headers", ()) if name == _TOKEN_HEADER_RAW), b"")
+        return hmac.compare_digest(presented, self._token)
+
+
+Origin = tuple[str, str, int]
+
+
+def _origin(url: httpx.URL) -> Origin:
+    port = url.port or (443 if url.scheme == "https" else 80)
+    return (url.scheme, url.host, port)
+
+
+class OriginHeaders(httpx.Auth):
+    """Adds headers to requests for the given origins only, so a secret never reaches a third party."""
+
+    def __init__(self, by_origin: Mapping[Origin, Mapping[str, str]]):
+        self._by_origin = {origin: dict(headers) for origin, headers in by_origin.items()}
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        for name, value in self._by_origin.get(_origin(request.url), {}).items():
+            request.headers.setdefault(name, value)  # a header set on the call itself wins
+        yield request
+
+
+def platform_auth(settings: Settings, *, api_key: str | None = None) -> httpx.Auth | None:
+    """Credentials for calls to the platform: the service token to every service, an API key to the gateway."""
+    by_origin: dict[Origin, dict[str, str]] = {}
+    token = settings.service_token.get_secret_value() if settings.service_token else None
+    for spec in SERVICES:
+        try:
+            origin = _origin(httpx.URL(settings.url_for(spec)))
+        except httpx.InvalidURL:  # e.g. a bare IPv6 host: no call can reach it, so it needs no credentials
+            continue
+        headers = by_origin.setdefault(origin, {})
+        if token:
+            headers[SERVICE_TOKEN_HEADER] = token
+        if api_key and spec.name == "gateway":
+            headers["Authorization"] = f"Bearer {api_key}"
+    by_origin = {origin: headers for origin, headers in by_origin.items() if headers}
+    return OriginHeaders(by_origin) if by_origin else None
+
+
+# ----- the credentials file ---------------------------------------------------------------------
+
+CREDENTIALS_FILE = "credentials"
+API_KEY_ENV = "MLSEC_API_KEY"
+
+
+def credentials_path(settings: Settings) -> Path:
+    """Where the CLI and SDK find their API key when MLSEC_API_KEY is not set."""
+    return settings.home / CREDENTIALS_FILE
+
+
+def write_credentials(path: Path, api_key: str, *, key_id: str, role: Role) -> None:
+    """Write the credentials file atomically, readable by its owner only (0600), never wider."""
+    if parse_api_key(api_key) is None:
+        raise ValueError("not an mlsec API key")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = (
+        "# mlsec credentials: the API key the CLI and SDK send to the gateway. Keep this file private.\n"
+        f'api_key = "{api_key}"\n'
+        f'key_id = "{key_id}"\n'
+        f'role = "{role}"\n'
+        f'created_at = "{datetime.now(UTC).isoformat(timespec="seconds")}"\n'
+    )
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    path.chmod(0o600)
+
+
+def read_credentials(path: Path) -> str | None:
+    """The API key in a credentials file; None when there is no file; ConfigurationError when it is bad."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(
+            f"cannot read the credentials file {path}: {type(exc).__name__} (fix it, or set {API_KEY_ENV})"
+        ) from None
+    key = data.get("api_key")
+    if not isinstance(key, str) or parse_api_key(key) is None:
+        raise ConfigurationError(f"the credentials file {path} holds no valid api_key (fix it, or set {API_KEY_ENV})")
+    return key
+
+
+def load_api_key(settings: Settings) -> str | None:
+    """The key the CLI and SDK send: MLSEC_API_KEY, else the credentials file, else None."""
+    if settings.api_key is not None:
+        return settings.api_key.get_secret_value()
+    return read_credentials(credentials_path(settings))

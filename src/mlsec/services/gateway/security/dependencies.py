@@ -1,0 +1,167 @@
+"""`authorize`, the app-wide dependency that guards every gateway route, and the WebSocket's check.
+
+For each request: find the matched route's template, look up what it needs (policy.py), identify
+the caller from `Authorization: Bearer <token or API key>`, `X-API-Key`, or the internal service
+token, refuse with 401 (no valid credential) or 403 (role too low), then count the request against
+the caller's rate limit (429 with Retry-After). The caller is left in `request.state.principal`.
+Being a dependency of the app, it applies to routes added later as well as to those here now.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request, WebSocket, WebSocketException, status
+from starlette.requests import HTTPConnection
+
+from mlsec.core.auth import SERVICE_TOKEN_HEADER, Principal, Role, role_allows
+from mlsec.core.errors import ForbiddenError, MlsecError, TooManyRequestsError, UnauthorizedError
+from mlsec.core.ratelimit import RateDecision
+from mlsec.services.gateway.security.policy import PUBLIC, requirement_for
+from mlsec.services.gateway.security.service import Guard
+from mlsec.services.gateway.security.state import SecurityState
+
+API_KEY_HEADER = "X-API-Key"
+LOCAL_PRINCIPAL = Principal(subject="local", role=Role.ADMIN, kind="user")
+"""Who everybody is when MLSEC_GATEWAY_AUTH_ENABLED=false (local experiments only)."""
+MAX_CREDENTIAL_CHARS = 4096
+
+
+def _security(conn: HTTPConnection) -> SecurityState:
+    security: SecurityState = conn.app.state.security
+    return security
+
+
+def _client(conn: HTTPConnection) -> str:
+    return conn.client.host if conn.client is not None else "unknown"
+
+
+def _presented(conn: HTTPConnection) -> str | None:
+    """The bearer credential of a request (Authorization first, then X-API-Key; ?token= on a WebSocket)."""
+    scheme, _, value = conn.headers.get("authorization", "").partition(" ")
+    credential = value.strip() if scheme.lower() == "bearer" else None
+    credential = credential or conn.headers.get(API_KEY_HEADER, "").strip() or None
+    if credential is None and conn.scope["type"] == "websocket":
+        credential = conn.query_params.get("token") or None
+    if credential is not None and len(credential) > MAX_CREDENTIAL_CHARS:
+        raise UnauthorizedError("invalid credentials")
+    return credential
+
+
+def _too_many(message: str, decision: RateDecision) -> TooManyRequestsError:
+    seconds = decision.retry_after_seconds
+    return TooManyRequestsError(
+        f"{message}; retry in {seconds} s",
+        details={"retry_after_seconds": seconds},
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+def _login_guard(conn: HTTPConnection, security: SecurityState) -> Guard:
+    """Bound the expensive checks (argon2) per client address: brute force costs the attacker, not us."""
+
+    async def guard() -> None:
+        decision = await security.limiter.hit(f"login:{_client(conn)}", security.settings.rate_limit_login)
+        if not decision.allowed:
+            raise _too_many("too many sign-in attempts from this address", decision)
+
+    return guard
+
+
+async def identify(conn: HTTPConnection, security: SecurityState) -> Principal | None:
+    """The caller, or None when it presented nothing; UnauthorizedError when what it presented is not valid."""
+    credential = _presented(conn)
+    if credential is not None:
+        principal = await security.authenticator.authenticate(credential, guard=_login_guard(conn, security))
+        if principal is None:
+            raise UnauthorizedError("invalid or expired credentials")
+        return principal
+    token = conn.headers.get(SERVICE_TOKEN_HEADER)
+    if token:
+        principal = security.authenticator.authenticate_service(token)
+        if principal is None:
+            raise UnauthorizedError(f"invalid {SERVICE_TOKEN_HEADER}")
+        return principal
+    return None
+
+
+def route_template(conn: HTTPConnection) -> str:
+    """The matched route's path template, with the prefixes of every router it was included through.
+
+    FastAPI >= 0.165 puts the route as declared in `scope["route"]` (without the prefix that
+    `include_router(prefix=...)` adds) and the effective route, prefix included, in its own scope
+    entry: prefer the latter, so that a prefixed router cannot slip past a rule.
+    """
+    effective = conn.scope.get("fastapi", {}).get("effective_route_context")
+    template = getattr(effective, "path_format", None) or getattr(conn.scope.get("route"), "path", None)
+    return template if isinstance(template, str) else conn.url.path
+
+
+async def _check(conn: HTTPConnection, security: SecurityState) -> Principal | None:
+    method = "GET" if conn.scope["type"] == "websocket" else conn.scope["method"]
+    template = route_template(conn)
+    need = requirement_for(method, template)
+    if need == PUBLIC:
+        if method not in ("GET", "HEAD"):  # sign-in: every attempt counts against the address
+            await _login_guard(conn, security)()
+        return None
+    principal = await identify(conn, security)
+    if principal is None:
+        raise UnauthorizedError(
+            "authentication required: send Authorization: Bearer <token or API key>, or X-API-Key",
+            details={"required_role": str(need)},
+        )
+    if not role_allows(principal.role, need):
+        raise ForbiddenError(
+            f"role {principal.role} may not {method} {template}; it needs {need}",
+            details={"role": str(principal.role), "required_role": str(need)},
+        )
+    if principal.kind != "service":  # platform services are trusted peers, not subject to user limits
+        decision = await security.limiter.hit(principal.identity, security.limit_for(principal.role))
+        if not decision.allowed:
+            raise _too_many(f"rate limit of {security.limit_for(principal.role)} exceeded", decision)
+    return principal
+
+
+async def authorize(conn: HTTPConnection) -> Principal | None:
+    """The app-wide guard: 401/403/429 in the error envelope, else the caller in `state.principal`."""
+    security = _security(conn)
+    if not security.settings.auth_enabled:
+        conn.state.principal = LOCAL_PRINCIPAL
+        return LOCAL_PRINCIPAL
+    try:
+        principal = await _check(conn, security)
+    except MlsecError as exc:
+        if conn.scope["type"] == "websocket":  # closing before accepting answers HTTP 403
+            raise WebSocketException(code=status.WS_1008_POLICY_VIOLATION, reason=exc.message[:120]) from None
+        raise
+    conn.state.principal = principal
+    return principal
+
+
+async def authenticate_websocket(websocket: WebSocket) -> Principal | None:
+    """The WebSocket's caller (`?token=` or the Authorization header); None when there is no valid one."""
+    known = getattr(websocket.state, "principal", None)
+    if isinstance(known, Principal):
+        return known
+    security = _security(websocket)
+    if not security.settings.auth_enabled:
+        return LOCAL_PRINCIPAL
+    try:
+        return await identify(websocket, security)
+    except MlsecError:
+        return None
+
+
+async def current_principal(request: Request) -> Principal:
+    """The caller `authorize` identified (a FastAPI dependency for routes that are never public).
+
+    `async` on purpose, as every dependency here: FastAPI runs a plain `def` dependency in a worker
+    thread, a hop that costs more than everything else the gateway does for a request."""
+    principal = getattr(request.state, "principal", None)
+    if not isinstance(principal, Principal):
+        raise UnauthorizedError()
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
