@@ -41,20 +41,28 @@ class UpstreamUnavailableError(MlsecError):
 
 @dataclass(frozen=True)
 class CachedAnswer:
+    """A service's answer as the gateway relays it, and as the response cache keeps it (JSON values)."""
+
     status_code: int
-    body: str
+    body: bytes
     media_type: str
     stored_at: float  # time.time()
 
-    def to_json(self) -> dict[str, Any]:
-        return {"status_code": self.status_code, "body": self.body, "media_type": self.media_type, "at": self.stored_at}
+    def to_json(self) -> dict[str, Any] | None:
+        """The cache entry, or None for a body that is not text (relayed, never cached)."""
+        try:
+            text = self.body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return {"status_code": self.status_code, "body": text, "media_type": self.media_type, "at": self.stored_at}
 
     @classmethod
     def from_json(cls, value: Any) -> CachedAnswer | None:
         if not isinstance(value, dict):
             return None
         try:
-            return cls(int(value["status_code"]), str(value["body"]), str(value["media_type"]), float(value["at"]))
+            body = str(value["body"]).encode("utf-8")
+            return cls(int(value["status_code"]), body, str(value["media_type"]), float(value["at"]))
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -119,8 +127,8 @@ class GatewayProxy:
                 stale = await self._stale(service, cache_key)
                 if stale is not None:
                     return stale
-            elif answer.status_code < 300:
-                await self.cache.set(cache_key, answer.to_json(), self.stale_seconds)
+            elif answer.status_code < 300 and (entry := answer.to_json()) is not None:
+                await self.cache.set(cache_key, entry, self.stale_seconds)
         return _respond(answer, "miss" if cache_key else None, self.clock())
 
     async def _call(self, service: str, route: Endpoint, path: str, request: Request) -> CachedAnswer:
@@ -141,7 +149,7 @@ class GatewayProxy:
         )
         return CachedAnswer(
             status_code=response.status_code,
-            body=response.text,
+            body=response.content,
             media_type=response.headers.get("content-type", "application/json"),
             stored_at=self.clock(),
         )
@@ -175,14 +183,14 @@ def _respond(answer: CachedAnswer, cache_result: str | None, now: float) -> Resp
     return Response(body, status_code=answer.status_code, media_type=answer.media_type, headers=headers)
 
 
-def _mark_stale(body: str) -> str:
+def _mark_stale(body: bytes) -> bytes:
     try:
         value = json.loads(body)
     except ValueError:
         return body
     if isinstance(value, dict):
         value["stale"] = True
-        return json.dumps(value)
+        return json.dumps(value).encode("utf-8")
     return body
 
 
