@@ -116,7 +116,8 @@ async def _collect_status(settings: Settings) -> list[dict[str, Any]]:
             row: dict[str, Any] = {"service": spec.name, "url": client.base_url}
             try:
                 health = await client.get_health()
-                row.update(status=health.get("status", "unknown"), version=health.get("version"))
+                own = health.get("gateway", health)  # the gateway's /health is the platform's; its own part
+                row.update(status=own.get("status", "unknown"), version=own.get("version"))
             except ServiceCallError as exc:
                 row.update(status="down", error=str(exc))
             row["latency_ms"] = (time.perf_counter() - started) * 1000
