@@ -23,6 +23,7 @@ FixedThresholdClassifier(FrozenEstimator(...)). That is every text model `mlsec.
 from __future__ import annotations
 
 import itertools
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -127,8 +128,12 @@ def _positional_code(digits: Sequence[int], base: int) -> int:
     return code
 
 
-class _Block:
-    """One TfidfVectorizer of the feature union: texts -> TF-IDF rows -> their part of the linear margins."""
+class _Block(ABC):
+    """One TfidfVectorizer of the feature union: texts -> TF-IDF rows -> their part of the linear margins.
+
+    Subclasses say how texts become symbols (`units`) and build `table`, the codes of their vocabulary."""
+
+    table: _TermTable
 
     def __init__(self, vectorizer: Any, weights: np.ndarray[Any, Any]):
         self.n_features = len(vectorizer.vocabulary_)
@@ -140,9 +145,9 @@ class _Block:
         self.norm = vectorizer.norm
         self.weights = np.ascontiguousarray(weights, dtype=np.float64)  # (n_features, n_estimators)
 
+    @abstractmethod
     def units(self, texts: Sequence[str]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
         """The batch as one array of symbol codes and the start offset of each text in it."""
-        raise NotImplementedError
 
     def extra_terms(self, texts: Sequence[str]) -> tuple[list[int], list[int]]:
         """(row, column) of terms the windows cannot see; none unless a subclass says so."""
@@ -193,8 +198,6 @@ class _Block:
             per_row[per_row == 0.0] = 1.0
             data /= per_row[rows]
         return data
-
-    table: _TermTable
 
 
 class _CharBlock(_Block):

@@ -400,10 +400,14 @@ def load_model(tracking_uri: str, name: str, version: str, *, compile_text: bool
 
 
 def _compiled(model: Any, examples: list[str]) -> tuple[CompiledTextClassifier | None, str | None]:
+    """The compiled path, or the reason the pipeline serves. The compiled path is an optimisation: even an
+    unexpected error while building or checking it must not keep a loadable model from being served."""
     try:
         return compile_text_classifier(model, examples), None
     except NotCompilableError as exc:
         return None, str(exc)
+    except Exception as exc:
+        return None, f"compiling failed: {type(exc).__name__}: {str(exc)[:200]}"
 
 
 def _example_texts(meta: Any, local: Path) -> list[str]:

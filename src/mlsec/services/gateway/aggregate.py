@@ -15,17 +15,11 @@ from pydantic import BaseModel, Field
 
 from mlsec.client import MainAPIClient, ServiceCallError
 from mlsec.core.app import ContextDep
-from mlsec.core.errors import MlsecError
+from mlsec.core.errors import MlsecError, ServiceUnavailableError
 from mlsec.services.gateway.settings import GatewaySettings
 
 MAX_TEXT_CHARS = 100_000  # the serving services apply their own, usually lower, limit
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
-
-
-class PredictionUnavailableError(MlsecError):
-    """Neither the model cache nor the model API could answer."""
-
-    status_code = 503
 
 
 async def get_sdk(request: Request) -> MainAPIClient:
@@ -143,6 +137,6 @@ def _prediction_error(exc: ServiceCallError) -> MlsecError:
     if exc.status_code is not None and exc.status_code < 500:
         message = str(exc.body.get("message") or exc)
         return MlsecError(message, status_code=exc.status_code, details={"service": exc.service})
-    return PredictionUnavailableError(
+    return ServiceUnavailableError(
         f"no prediction service answered: {exc}", details={"service": exc.service, "error_type": exc.error_type}
     )

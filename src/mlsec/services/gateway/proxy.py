@@ -22,7 +22,7 @@ from prometheus_client import CollectorRegistry, Counter
 from mlsec.client import CLIENT_CLASSES, Endpoint, MainAPIClient, ServiceCallError, endpoints
 from mlsec.client.endpoint import CACHE_TTL_SECONDS
 from mlsec.core.cache import Cache
-from mlsec.core.errors import MlsecError
+from mlsec.core.errors import ServiceUnavailableError
 
 # Response headers a service's answer keeps through the gateway (hop-by-hop and length headers are not).
 _PASSED_HEADERS = ("content-type", "content-disposition", "retry-after", "www-authenticate", "location")
@@ -31,12 +31,6 @@ _PASSED_HEADERS = ("content-type", "content-disposition", "retry-after", "www-au
 _FORWARDED_HEADERS = ("content-type", "accept", "content-length")
 CACHE_HEADER = "X-Mlsec-Cache"
 _BUFFERED_BODY_BYTES = 1024 * 1024
-
-
-class UpstreamUnavailableError(MlsecError):
-    """The service behind a route did not answer (down, timed out, or its circuit is open)."""
-
-    status_code = 503
 
 
 @dataclass(frozen=True)
@@ -117,7 +111,7 @@ class GatewayProxy:
             stale = await self._stale(service, cache_key)
             if stale is not None:
                 return stale
-            raise UpstreamUnavailableError(
+            raise ServiceUnavailableError(
                 f"{service} is not answering ({exc.error_type.replace('_', ' ')})",
                 details={"service": service, "error_type": exc.error_type},
             ) from exc
