@@ -103,6 +103,22 @@ def test_text_model_predictions_match_mlflow(registry: Registry) -> None:
     assert loaded.predict_texts([]) == []
 
 
+def test_a_model_whose_compilation_breaks_is_served_by_its_pipeline(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The compiled path is an optimisation: an unexpected error building it must not cost the model."""
+    import mlsec.serving.model as model_module
+
+    def broken(model: object, probes: object = ()) -> None:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(model_module, "compile_text_classifier", broken)
+    loaded = load_model(registry.uri, "text-a", "1")
+    assert loaded.inference == "pipeline"
+    assert loaded.inference_note == "compiling failed: RuntimeError: unexpected"
+    assert loaded.predict_texts([INJECTION])[0].label == 1
+
+
 def test_tabular_classifier_predictions_match_mlflow(registry: Registry) -> None:
     loaded = load_model(registry.uri, "tab-clf", "1")
     reference = registry.sklearn_model("tab-clf", "1")
