@@ -170,11 +170,11 @@ def create_service_app(
     app.include_router(build_health_router(spec.name, settings.version, omit=replace_common))
     for router in routers:
         app.include_router(router)
-    provider = setup_telemetry(app, settings, spec.name)
     default_limit = BodyLimit(settings.max_request_bytes, "MLSEC_MAX_REQUEST_BYTES")
     app.add_middleware(BodySizeLimitMiddleware, default=default_limit, per_path=body_limits or {})
     if spec.name != "gateway":  # the gateway authenticates users and keys instead
         token = settings.service_token.get_secret_value() if settings.service_token else None
         app.add_middleware(ServiceTokenMiddleware, token=token, enforce=service_token_required(spec.name, settings))
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    provider = setup_telemetry(app, settings, spec.name)
     return app

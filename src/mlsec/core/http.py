@@ -1,6 +1,7 @@
 """The resilient HTTP client every service-to-service call goes through.
 
-All resilience lives in one transport that wraps httpx's: explicit timeouts per operation class
+All resilience lives in one transport that wraps the one that talks to the socket (aiohttp's client
+behind httpx's API, see `mlsec.core.http_transport`): explicit timeouts per operation class
 (seed 001: default 30 s, training 300 s, prediction 10 s), retries with exponential backoff and
 jitter for idempotent requests only (and for 429/502/503/504, honouring a capped `Retry-After`),
 a circuit breaker per target host (pybreaker), and propagation of the request id and the
@@ -21,6 +22,7 @@ from opentelemetry import propagate
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
+from mlsec.core.http_transport import AiohttpTransport
 from mlsec.core.logging import current_request_id
 from mlsec.core.settings import Settings
 
@@ -149,6 +151,11 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         self._propagate_context(request)
         retries = int(request.extensions.get("mlsec_retries", self.retries))
         attempts = retries + 1 if request.method in IDEMPOTENT_METHODS else 1
+        if attempts == 1:  # nothing to retry (a POST, or retries off): no retry machinery on the hot path
+            try:
+                return await self._attempt(request)
+            except _RetryableStatusError as exc:
+                return exc.response
         retrying = AsyncRetrying(
             stop=stop_after_attempt(attempts),
             wait=self._wait,
@@ -228,7 +235,7 @@ def create_http_client(
         fail_max=settings.breaker_fail_max, reset_timeout=settings.breaker_reset_timeout
     )
     transport = ResilientTransport(
-        inner or httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=100, max_keepalive_connections=20)),
+        inner or AiohttpTransport(),
         breakers=registry,
         retries=settings.http_retries,
         backoff_initial=settings.http_backoff_initial,

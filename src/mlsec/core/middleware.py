@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mlsec.core.errors import PayloadTooLargeError, error_body
 from mlsec.core.logging import reset_request_id, set_request_id
 from mlsec.core.metrics import ServiceMetrics
+from mlsec.core.telemetry import name_span_after_route
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -95,6 +96,8 @@ class RequestContextMiddleware:
             self.metrics.in_progress.dec()
             seconds = time.perf_counter() - started
             route = _route_template(scope)
+            if route != _UNMATCHED_ROUTE:
+                name_span_after_route(scope["method"], route)
             self.metrics.observe(method=scope["method"], route=route, status=status, seconds=seconds)
             logger.log(
                 logging.DEBUG if route.startswith(QUIET_ROUTES) else logging.INFO,
