@@ -77,6 +77,9 @@ class RequestContextMiddleware:
                 status = message["status"]
                 response_started = True
                 message["headers"] = [*message.get("headers", []), header]
+                if (route := _route_template(scope)) != _UNMATCHED_ROUTE:
+                    # Now: the tracing middleware ends the span as soon as the last body chunk is sent.
+                    name_span_after_route(scope["method"], route)
             await send(message)
 
         started = time.perf_counter()
@@ -96,8 +99,6 @@ class RequestContextMiddleware:
             self.metrics.in_progress.dec()
             seconds = time.perf_counter() - started
             route = _route_template(scope)
-            if route != _UNMATCHED_ROUTE:
-                name_span_after_route(scope["method"], route)
             self.metrics.observe(method=scope["method"], route=route, status=status, seconds=seconds)
             logger.log(
                 logging.DEBUG if route.startswith(QUIET_ROUTES) else logging.INFO,
