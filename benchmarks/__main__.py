@@ -3,8 +3,9 @@
 Suites: `foundation` (service stack and resilient client against bare FastAPI and httpx),
 `model` (the default model's held-out quality, training time and size against a hand-written
 TF-IDF + LogisticRegression), `serving` (the model API against `mlflow models serve` and the
-in-process model, on the same registered model) and `gateway` (a prediction direct to the model API,
-through the mlsec gateway and through nginx).
+in-process model, on the same registered model), `gateway` (a prediction direct to the model API,
+through the mlsec gateway and through nginx) and `drift` (`detect_drift` against Evidently's data-drift
+report on a million rows by twenty columns).
 
 Each suite's servers start first and stay up for the whole suite, so the comparisons share the
 machine's state; they are stopped however the run ends.
@@ -27,7 +28,7 @@ from typing import Any, Protocol
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import _report, gateway, model, serving
+from benchmarks import _report, drift, gateway, model, serving
 from benchmarks._servers import BenchmarkError, ServerProcess, isolate_environment, running_server
 from benchmarks.foundation import Comparison, Params, resilient_client, service_stack
 
@@ -217,7 +218,19 @@ def run_gateway(args: argparse.Namespace, console: Console) -> int:
     return _run_in_workdir(args, console, "gateway", params, gateway.run, gateway)
 
 
-SUITES = {"foundation": run_foundation, "model": run_model, "serving": run_serving, "gateway": run_gateway}
+def run_drift(args: argparse.Namespace, console: Console) -> int:
+    """detect_drift against Evidently's data-drift report (--quick: 100,000 rows); recorded as drift-<date>."""
+    params = drift.DriftParams(rows=drift.QUICK_ROWS if args.quick else drift.ROWS)
+    return _run_in_workdir(args, console, "drift", params, drift.run, drift)
+
+
+SUITES = {
+    "foundation": run_foundation,
+    "model": run_model,
+    "serving": run_serving,
+    "gateway": run_gateway,
+    "drift": run_drift,
+}
 
 if __name__ == "__main__":
     sys.exit(main())
