@@ -177,6 +177,39 @@ def predict(
 
 
 @app.command()
+def redteam(
+    model: Annotated[str, typer.Argument(help="A model the model API serves.")],
+    version: Annotated[str | None, typer.Option(help="A version number or alias; default: champion.")] = None,
+    technique: Annotated[
+        list[str] | None, typer.Option("--technique", "-t", help="A technique to run (repeatable); default: all.")
+    ] = None,
+    variants: Annotated[int, typer.Option(min=1, max=10, help="Attacks per seed payload and technique.")] = 1,
+    seed: Annotated[int, typer.Option(min=0, help="The same seed gives the same attacks.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    store: Annotated[bool, typer.Option("--store/--no-store", help="Store the report in analytics.")] = True,
+) -> None:
+    """Attack a served model with the red-team suite: detection rate per technique, stored in analytics."""
+    from mlsec.launcher.redteam import run_redteam
+
+    settings = _settings()
+    code = _run(
+        lambda: run_redteam(
+            settings,
+            console,
+            err_console,
+            model=model,
+            version=version,
+            techniques=technique,
+            variants=variants,
+            seed=seed,
+            as_json=as_json,
+            store=store,
+        )
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
 def config(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Print the effective configuration (secrets masked)."""
     shown = effective_settings(_settings())

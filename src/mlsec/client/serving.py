@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from mlsec.client.base import ServiceClient
@@ -35,6 +36,32 @@ class _Predictions(ServiceClient):
         """`POST /predict/batch`."""
         body = {"texts": texts, **_selector(model_name, version)}
         return dict((await self.request("POST", "/predict/batch", operation="prediction", json=body)).json())
+
+    @endpoint("GET", "/predictions/log")
+    async def get_prediction_log(
+        self,
+        model_name: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after_id: int = 0,
+        limit: int = 1000,
+        newest_first: bool = False,
+        include_text: bool = False,
+    ) -> dict[str, Any]:
+        """`GET /predictions/log`: a model's logged predictions (features, score, label), paged by id."""
+        params: dict[str, Any] = {
+            "model_name": model_name,
+            "after_id": after_id,
+            "limit": limit,
+            "newest_first": newest_first,
+            "include_text": include_text,
+        }
+        if since is not None:
+            params["since"] = since.isoformat()
+        if until is not None:
+            params["until"] = until.isoformat()
+        return dict(await self.get_json("/predictions/log", params=params))
 
 
 class ModelAPIClient(_Predictions):

@@ -12,11 +12,26 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 import anyio
 from prometheus_client import CollectorRegistry, Counter, Gauge
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Float, Index, Integer, MetaData, String, Table, Text, insert
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+)
 
 from mlsec.core.database import Database
 
@@ -160,3 +175,30 @@ def create_table_in_migration(op: Any) -> None:
 
 def drop_table_in_migration(op: Any) -> None:
     op.drop_table(TABLE)
+
+
+async def read_records(
+    db: Database,
+    table: Table,
+    *,
+    model_name: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after_id: int = 0,
+    limit: int = 1000,
+    newest_first: bool = False,
+    include_text: bool = False,
+) -> list[dict[str, Any]]:
+    """Records of one model, by id (oldest first, or newest first); `after_id` pages forward in id order.
+
+    The text is returned only when asked for (and only exists when the service stores texts)."""
+    columns = [c for c in table.c if include_text or c.name != "text"]
+    query = select(*columns).where(table.c.model_name == model_name, table.c.id > after_id)
+    if since is not None:
+        query = query.where(table.c.created_at >= since)
+    if until is not None:
+        query = query.where(table.c.created_at < until)
+    query = query.order_by(table.c.id.desc() if newest_first else table.c.id).limit(limit)
+    async with db.engine.connect() as conn:
+        rows = (await conn.execute(query)).mappings().all()
+    return [dict(row) for row in rows]

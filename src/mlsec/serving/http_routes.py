@@ -1,13 +1,17 @@
-"""`POST /predict` and `POST /predict/batch`, the same in both serving services."""
+"""`POST /predict`, `POST /predict/batch` and `GET /predictions/log`, the same in both serving services."""
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
+from mlsec.core.prediction_log import read_records
 from mlsec.serving.http_schemas import (
     BatchPredictRequest,
     BatchPredictResponse,
     ItemPrediction,
+    PredictionLogPage,
+    PredictionRecord,
     PredictRequest,
     PredictResponse,
 )
@@ -56,5 +60,32 @@ def build_predict_router() -> APIRouter:
             threshold=model.threshold,
             latency_ms=round(latency_ms, 3),
         )
+
+    @router.get("/predictions/log", response_model=PredictionLogPage)
+    async def read_prediction_log(
+        serving: ServingDep,
+        model_name: Annotated[str, Query(min_length=1, max_length=100)],
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after_id: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+        newest_first: bool = False,
+        include_text: bool = False,
+    ) -> PredictionLogPage:
+        """The logged predictions of a model (drift monitoring's input), paged by id."""
+        rows = await read_records(
+            serving.log.db,
+            serving.log.table,
+            model_name=model_name,
+            since=since,
+            until=until,
+            after_id=after_id,
+            limit=limit,
+            newest_first=newest_first,
+            include_text=include_text,
+        )
+        records = [PredictionRecord.model_validate(row) for row in rows]
+        last = len(records) == limit and not newest_first
+        return PredictionLogPage(records=records, count=len(records), next_after_id=records[-1].id if last else None)
 
     return router

@@ -102,3 +102,24 @@ def loaded_read(info: LoadedInfo) -> LoadedModelRead:
         requests=info.requests,
         inference=info.inference,
     )
+
+
+class PredictionRecord(BaseModel):
+    """One logged prediction: what drift monitoring reads (features of the input, never the input itself)."""
+
+    id: int
+    created_at: datetime
+    model_name: str
+    model_version: str
+    label: str | None
+    score: float | None
+    latency_ms: float
+    features: dict[str, Any]
+    source: str
+    text: str | None = Field(None, description="Only with include_text=true, and only when texts are stored.")
+
+
+class PredictionLogPage(BaseModel):
+    records: list[PredictionRecord]
+    count: int
+    next_after_id: int | None = Field(description="Pass as after_id for the next page; null on the last page.")

@@ -1,12 +1,49 @@
-"""Builds the analytics app: the common endpoints now, its domain routers as they are built."""
+"""Builds the analytics app: drift, performance, red team, auto-retrain and promotion, with their monitor."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from mlsec.core.app import create_service_app
+from mlsec.client import MainAPIClient
+from mlsec.core.app import ServiceContext, create_service_app
+from mlsec.core.middleware import BodyLimit
 from mlsec.core.services import get_spec
 from mlsec.core.settings import Settings, load_settings
+from mlsec.services.analytics import monitor, retrain
+from mlsec.services.analytics.api import routers
+from mlsec.services.analytics.models import Base
+from mlsec.services.analytics.notify import Notifier
+from mlsec.services.analytics.settings import AnalyticsSettings
+from mlsec.services.analytics.state import Analytics
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, analytics_settings: AnalyticsSettings | None = None) -> FastAPI:
     """The analytics ASGI app for the given settings (the environment's when omitted)."""
-    return create_service_app(get_spec("analytics"), settings or load_settings())
+    own = analytics_settings or AnalyticsSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI, ctx: ServiceContext) -> AsyncIterator[None]:
+        sdk = MainAPIClient(ctx.settings, http=ctx.http, breakers=ctx.breakers)
+        analytics = Analytics(ctx=ctx, settings=own, sdk=sdk, notifier=Notifier(ctx, own))
+        app.state.analytics = analytics
+        await retrain.recover(analytics)
+        await retrain.dispatch(analytics)
+        if own.monitor_interval_seconds > 0:
+            analytics.spawn(monitor.run_schedule(analytics), "drift-monitor")
+        try:
+            yield
+        finally:
+            await analytics.close()
+
+    limits = {
+        "/drift/detect/upload": BodyLimit(2 * own.max_upload_bytes + 64 * 1024, "MLSEC_ANALYTICS_MAX_UPLOAD_BYTES")
+    }
+    return create_service_app(
+        get_spec("analytics"),
+        settings or load_settings(),
+        metadata=Base.metadata,
+        routers=routers,
+        lifespan=lifespan,
+        body_limits=limits,
+    )

@@ -1,0 +1,73 @@
+"""Promotion routes: evaluate (and promote) a challenger; the ledger; the champion at a point in time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from mlsec.core.app import SessionDep
+from mlsec.services.analytics import promotion
+from mlsec.services.analytics.dependencies import AnalyticsDep
+from mlsec.services.analytics.schemas.drift import MODEL_NAME
+from mlsec.services.analytics.schemas.retrain import (
+    ChampionAt,
+    PromotionEvaluate,
+    PromotionLedger,
+    PromotionRecordRead,
+)
+
+router = APIRouter(tags=["promotion"])
+ModelPath = Annotated[str, Path(pattern=MODEL_NAME)]
+
+
+@router.post("/promotion/evaluate/{model_name}", response_model=PromotionRecordRead)
+async def evaluate_promotion(
+    model_name: ModelPath, body: PromotionEvaluate, session: SessionDep, analytics: AnalyticsDep
+) -> PromotionRecordRead:
+    """Challenger against champion on the held-out labelled feedback and the red-team suite; the champion
+    alias moves only when every criterion holds. The decision and its evidence go to the ledger."""
+    record = await promotion.evaluate(
+        analytics,
+        session,
+        model_name=model_name,
+        challenger_version=body.challenger_version,
+        promote=body.promote,
+        actor="api",
+    )
+    return PromotionRecordRead.model_validate(record)
+
+
+@router.get("/promotion/ledger/{model_name}", response_model=PromotionLedger)
+async def get_promotion_ledger(
+    model_name: ModelPath,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> PromotionLedger:
+    """Every champion decision of a model, newest first (append-only)."""
+    rows, total = await promotion.get_ledger(session, model_name=model_name, limit=limit, offset=offset)
+    return PromotionLedger(
+        model_name=model_name,
+        records=[PromotionRecordRead.model_validate(r) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/promotion/champion/{model_name}", response_model=ChampionAt)
+async def get_champion_at(model_name: ModelPath, session: SessionDep, at: datetime | None = None) -> ChampionAt:
+    """Which version was champion at `at` (default: now), since when, who moved it and on what evidence."""
+    moment = at or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    record = await promotion.champion_at(session, model_name=model_name, at=moment)
+    return ChampionAt(
+        model_name=model_name,
+        at=moment,
+        version=record.champion_after,
+        since=record.created_at,
+        record=PromotionRecordRead.model_validate(record),
+    )

@@ -1,0 +1,172 @@
+"""The monitor: live drift checks on a schedule and on demand, and what they set in motion.
+
+A check stores its run, raises alerts (event + e-mail), and hands each alert to auto-retrain as a trigger.
+The schedule (`MLSEC_ANALYTICS_MONITOR_INTERVAL_SECONDS`) checks every monitored model, then dispatches the
+retrain queue. One model failing to be checked (too little traffic, MLflow or a service down) never stops
+the others; the reason is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mlsec.client import ServiceCallError
+from mlsec.core.errors import MlsecError
+from mlsec.services.analytics import configs, drift, live, retrain
+from mlsec.services.analytics.models import DriftAlert, DriftRun
+from mlsec.services.analytics.schemas.drift import (
+    DriftAnalysis,
+    DriftRunSummary,
+    DriftStatus,
+    FeatureDriftAnalysis,
+    ModelDriftAnalysis,
+    ModelDriftStatus,
+)
+from mlsec.services.analytics.state import Analytics
+
+logger = logging.getLogger("mlsec.analytics.monitor")
+
+
+def event_payload(run: DriftRun) -> dict[str, Any]:
+    """What a drift run tells the live dashboard (no data, only the verdict)."""
+    return {
+        "drift_run_id": run.id,
+        "model_name": run.model_name,
+        "model_version": run.model_version,
+        "drift_detected": run.drift_detected,
+        "model_drift": run.model_drift,
+        "severity": run.severity,
+        "drifted_features": list(run.drifted_features),
+    }
+
+
+async def check_model(
+    analytics: Analytics,
+    session: AsyncSession,
+    model_name: str,
+    *,
+    window_minutes: float | None = None,
+    source: str = "live",
+) -> tuple[DriftRun, list[DriftAlert]]:
+    """Check a model's live window now: store the run, raise and notify alerts, trigger retrains."""
+    config = await configs.get(session, model_name=model_name)
+    data = await live.gather_window(analytics, model_name, config.drift, window_minutes=window_minutes)
+    report = await drift.run_detection(
+        data["reference"],
+        data["current"],
+        categorical=data["categorical"],
+        tests=config.drift.tests,
+        config=drift.drift_config(config.drift),
+    )
+    run = drift.new_run(
+        report, source=source, model_name=model_name, model_version=data["version"], window=data["window"]
+    )
+    run.report = {**run.report, "sources": data["sources"]}
+    session.add(run)
+    await session.flush()
+    analytics.last_check_at = run.created_at
+    alerts = await drift.raise_alerts(session, analytics, run, min_severity=config.drift.alert_min_severity)
+    analytics.ctx.publish("drift", "drift.checked", event_payload(run))
+    logger.info(
+        "analytics.drift.checked",
+        extra={"model_name": model_name, "drift": run.drift_detected, "severity": run.severity, "alerts": len(alerts)},
+    )
+    for alert in alerts:
+        await retrain.request(
+            session,
+            analytics,
+            model_name=model_name,
+            trigger=alert.kind,
+            severity=alert.severity,
+            reason=alert.message,
+            drift_run_id=run.id,
+            alert_id=alert.id,
+        )
+    return run, alerts
+
+
+async def monitored_models(analytics: Analytics) -> list[str]:
+    """The models the schedule checks: the configured ones, else every model the model API serves."""
+    if analytics.settings.monitor_models:
+        return list(analytics.settings.monitor_models)
+    try:
+        served = await analytics.sdk.model_api.get_models()
+    except ServiceCallError:
+        return []
+    return sorted({str(model["name"]) for model in served.get("models", [])})
+
+
+async def status(analytics: Analytics, session: AsyncSession) -> DriftStatus:
+    """Per model seen (monitored or checked before): the last check and its open alerts."""
+    latest = {run.model_name: run for run in await drift.get_latest_runs(session) if run.model_name}
+    scheduled = set(await monitored_models(analytics)) if analytics.settings.monitor_interval_seconds > 0 else set()
+    open_counts = await drift.open_alert_counts(session)
+    models = []
+    for name in sorted(scheduled | set(latest)):
+        config = await configs.get(session, model_name=name)
+        run = latest.get(name)
+        models.append(
+            ModelDriftStatus(
+                model_name=name,
+                monitored=name in scheduled,
+                window_minutes=config.drift.window_minutes,
+                last_run=DriftRunSummary.model_validate(run) if run else None,
+                open_alerts=open_counts.get(name, 0),
+            )
+        )
+    return DriftStatus(
+        monitor_interval_seconds=analytics.settings.monitor_interval_seconds,
+        models=models,
+        open_alerts=sum(open_counts.values()),
+        last_check_at=analytics.last_check_at,
+    )
+
+
+def analysis(runs: list[DriftRun]) -> DriftAnalysis:
+    """The latest run of each model, feature by feature."""
+    models = []
+    for run in runs:
+        features = [
+            FeatureDriftAnalysis(
+                feature=f["feature"], drift_detected=f["drift_detected"], severity=f["severity"], tests=f["tests"]
+            )
+            for f in run.report.get("features", [])
+        ]
+        models.append(
+            ModelDriftAnalysis(
+                model_name=str(run.model_name),
+                run=DriftRunSummary.model_validate(run),
+                method=run.method,
+                features=features,
+            )
+        )
+    return DriftAnalysis(models=models)
+
+
+async def run_once(analytics: Analytics) -> None:
+    """One round of the schedule: check every monitored model, then dispatch queued retrains."""
+    for model_name in await monitored_models(analytics):
+        try:
+            async with analytics.ctx.db.session() as session:
+                await check_model(analytics, session, model_name, source="schedule")
+        except MlsecError as exc:
+            logger.info("analytics.drift.skipped", extra={"model_name": model_name, "reason": exc.message})
+    await retrain.dispatch(analytics)
+
+
+async def run_schedule(analytics: Analytics) -> None:
+    """Forever: a round, then the interval. A failing round is logged and the next one runs."""
+    interval = analytics.settings.monitor_interval_seconds
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await run_once(analytics)
+        except Exception as exc:  # a bug or an outage in one round must not end monitoring
+            logger.error("analytics.monitor.round_failed", extra={"error_type": type(exc).__name__})
+        analytics.rounds += 1
+        analytics.last_round_at = datetime.now(UTC)
