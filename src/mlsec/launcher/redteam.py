@@ -1,9 +1,9 @@
 """`mlsec redteam`: attack a served model with the red-team suite from here, show what it misses per
 technique, and store the report in analytics.
 
-The attacks are generated locally and labelled by the model API through the SDK, with the analytics service's
-own batching (the version pinned after the first batch, batches within the model API's limit), so a report
-made here reads like one made by `POST /red-team/run`. Analytics being down costs only the storing.
+The attacks are generated locally and labelled by the model API through the SDK's `BatchClassifier` (the
+version pinned after the first batch, batches within the model API's limit), as `POST /red-team/run` does, so
+a report made here reads like one made there. Analytics being down costs only the storing.
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mlsec.client import MainAPIClient, ServiceCallError
-from mlsec.core.errors import MlsecError
+from mlsec.client.batching import BatchClassifier, ClassifyError
 from mlsec.core.settings import Settings
-from mlsec.ml.redteam import SEED_PROMPTS, Attack, RedTeamReport, generate_attacks
-from mlsec.services.analytics.redteam import ServedDetector, attack
+from mlsec.ml.redteam import SEED_PROMPTS, Attack, RedTeamReport, generate_attacks, run_suite
 
 BATCH_SIZE = 64
 
@@ -45,20 +44,23 @@ def _table(report: RedTeamReport, title: str) -> Table:
     return table
 
 
-async def _attack(detector: ServedDetector, attacks: Sequence[Attack], err_console: Console) -> RedTeamReport:
-    """The report, with a progress bar over the batches on stderr."""
+async def _attack(classifier: BatchClassifier, attacks: Sequence[Attack], err_console: Console) -> RedTeamReport:
+    """The report, with a progress bar over the batches on stderr. Raises ClassifyError."""
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console, transient=True) as progress:
-        bar = progress.add_task(f"attacking {detector.model_name}", total=len(attacks))
-        return await attack(detector, attacks, lambda done, _total: progress.update(bar, completed=done))
+        bar = progress.add_task(f"attacking {classifier.model_name}", total=len(attacks))
+        labels = await classifier.labels(
+            [a.prompt for a in attacks], lambda done, _total: progress.update(bar, completed=done)
+        )
+    return run_suite(lambda _prompts: labels, attacks, batch_size=len(attacks))
 
 
-async def _store(sdk: MainAPIClient, report: RedTeamReport, detector: ServedDetector, err: Console) -> int | None:
+async def _store(sdk: MainAPIClient, report: RedTeamReport, classifier: BatchClassifier, err: Console) -> int | None:
     """The stored run's id; None, with a warning, when analytics cannot take it."""
-    assert detector.answered_version is not None
+    assert classifier.answered_version is not None
     try:
         stored = await sdk.analytics.store_red_team_results(
-            detector.model_name, detector.answered_version, report.to_dict()
+            classifier.model_name, classifier.answered_version, report.to_dict()
         )
     except ServiceCallError as exc:
         err.print(f"[yellow]warning:[/yellow] the report was not stored in analytics: {exc}", soft_wrap=True)
@@ -86,14 +88,14 @@ async def run_redteam(
         err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         return 2
     async with MainAPIClient(settings) as sdk:
-        detector = ServedDetector(sdk.model_api, model, version, BATCH_SIZE)
+        classifier = BatchClassifier(sdk.model_api, model, version, BATCH_SIZE)
         try:
-            report = await _attack(detector, attacks, err_console)
-        except MlsecError as exc:  # the model is not served, or the model API is down or refused
-            err_console.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
+            report = await _attack(classifier, attacks, err_console)
+        except ClassifyError as exc:  # the model is not served, or the model API is down or refused
+            err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
             return 2
-        run_id = await _store(sdk, report, detector, err_console) if store else None
-    _show(console, report, model=model, version=detector.answered_version, run_id=run_id, as_json=as_json)
+        run_id = await _store(sdk, report, classifier, err_console) if store else None
+    _show(console, report, model=model, version=classifier.answered_version, run_id=run_id, as_json=as_json)
     return 0
 
 

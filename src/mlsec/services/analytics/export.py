@@ -23,7 +23,8 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mlsec.core.database import Database
-from mlsec.core.errors import InvalidInputError, NotFoundError
+from mlsec.core.errors import InvalidInputError
+from mlsec.services.analytics.errors import NothingToExportError
 from mlsec.services.analytics.models import Feedback
 from mlsec.services.analytics.performance import feedback_time
 from mlsec.services.analytics.schemas.performance import ExportFormat, as_utc
@@ -32,14 +33,6 @@ COLUMNS = ("text", "label", "model_version", "created_at")
 PAGE_ROWS = 1_000  # texts are up to 100,000 characters: a page is at most ~100 MB, usually far less
 MEDIA_TYPES: dict[str, str] = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
-
-
-class NothingToExportError(NotFoundError):
-    def __init__(self, model_name: str):
-        super().__init__(
-            f"no labelled feedback with a text for model {model_name!r} in the given range: nothing to export",
-            details={"model_name": model_name},
-        )
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, Row, Select, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mlsec.core.app import ServiceContext
-from mlsec.core.errors import NotFoundError
+from mlsec.services.analytics.errors import NoFeedbackError
 from mlsec.services.analytics.models import Feedback
 from mlsec.services.analytics.schemas.performance import (
     BucketMetrics,
@@ -53,15 +53,6 @@ def feedback_time() -> ColumnElement[datetime]:
 
 Array = np.ndarray[Any, Any]
 Columns = TypeVarTuple("Columns")
-
-
-class NoFeedbackError(NotFoundError):
-    def __init__(self, model_name: str, version: str | None = None):
-        what = f"model {model_name!r}" + (f" version {version!r}" if version else "")
-        super().__init__(
-            f"no feedback recorded for {what}: POST /feedback with its labelled predictions first",
-            details={"model_name": model_name, "version": version},
-        )
 
 
 # --- metrics -------------------------------------------------------------------------------------------------

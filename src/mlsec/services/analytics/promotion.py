@@ -21,10 +21,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mlsec.client import ServiceCallError
+from mlsec.client.batching import BatchClassifier, ClassifyError
 from mlsec.core.errors import ConflictError, NotFoundError, ServiceUnavailableError
 from mlsec.ml.promotion import PromotionCriteria, evaluate_promotion
-from mlsec.ml.redteam import SEED_PROMPTS, generate_attacks, run_suite
-from mlsec.services.analytics import configs, feedback_data
+from mlsec.ml.redteam import SEED_PROMPTS, generate_attacks
+from mlsec.services.analytics import configs, feedback_data, redteam
+from mlsec.services.analytics.errors import model_api_error
 from mlsec.services.analytics.models import PromotionRecord
 from mlsec.services.analytics.schemas.config import PromotionSettings
 from mlsec.services.analytics.state import Analytics
@@ -56,31 +58,21 @@ async def _registry_aliases(analytics: Analytics, model_name: str) -> dict[str, 
     return {str(item["alias"]): str(item["version"]) for item in aliases}
 
 
-async def _predict(analytics: Analytics, model_name: str, version: str, texts: list[str]) -> tuple[list[str], float]:
-    """Labels of a version for every text, and its median per-text latency (ms) over the batches."""
-    labels: list[str] = []
-    per_text: list[float] = []
+async def _classify(analytics: Analytics, model_name: str, version: str, texts: list[str]) -> tuple[list[str], float]:
+    """Labels of one version for every text, and its median per-text latency as the model API measured it."""
+    classifier = BatchClassifier(analytics.sdk.model_api, model_name, version, PREDICT_BATCH)
     try:
-        for start in range(0, len(texts), PREDICT_BATCH):
-            batch = texts[start : start + PREDICT_BATCH]
-            answer = await analytics.sdk.model_api.predict_batch(batch, model_name=model_name, version=version)
-            labels += [str(p["label"]) for p in answer["predictions"]]
-            per_text.append(float(answer["latency_ms"]) / len(batch))
-    except ServiceCallError as exc:
-        raise ServiceUnavailableError(
-            f"the model API could not classify with version {version} ({exc})", details={"version": version}
-        ) from exc
-    per_text.sort()
-    return labels, per_text[len(per_text) // 2]
+        labels = await classifier.labels(texts)
+    except ClassifyError as exc:
+        raise model_api_error(exc) from exc
+    return labels, classifier.median_latency_ms or 0.0
 
 
 async def _redteam_rate(analytics: Analytics, model_name: str, version: str) -> float:
     """The version's detection rate on the red-team suite (the same attacks for both versions)."""
-    attacks = generate_attacks(SEED_PROMPTS, seed=0)
-    prompts = [attack.prompt for attack in attacks]
-    labels, _ = await _predict(analytics, model_name, version, prompts)
-    answer = dict(zip(prompts, labels, strict=True))
-    return run_suite(lambda batch: [answer[p] for p in batch], attacks).detection_rate
+    classifier = BatchClassifier(analytics.sdk.model_api, model_name, version, PREDICT_BATCH)
+    report = await redteam.attack(classifier, generate_attacks(SEED_PROMPTS, seed=0))
+    return report.detection_rate
 
 
 def _criteria(settings: PromotionSettings) -> PromotionCriteria:
@@ -148,8 +140,8 @@ async def evaluate(
             details={"model_name": model_name, "holdout_rows": len(texts)},
         )
     started = time.perf_counter()
-    champion_labels, champion_ms = await _predict(analytics, model_name, champion, texts)
-    challenger_labels, challenger_ms = await _predict(analytics, model_name, challenger, texts)
+    champion_labels, champion_ms = await _classify(analytics, model_name, champion, texts)
+    challenger_labels, challenger_ms = await _classify(analytics, model_name, challenger, texts)
     redteam = {}
     if settings.max_redteam_drop is not None:
         redteam = {

@@ -1,16 +1,15 @@
 """Red-team runs: the attack suite sent to a served model version through the SDK, runs stored (made here or
 uploaded by `mlsec redteam`), and read back as a summary, trends across versions and evasion patterns.
 
-The model API is reached only through the SDK. The first batch decides the version: later batches ask for
-that version number, so a champion swapped during a run cannot mix two models into one report. Batches are
-`redteam_batch_size` long and never longer than the model API accepts (its default limit, or the limit it
-names when it refuses a batch as too large).
+The model API is reached only through the SDK's `BatchClassifier`: the first batch decides the version, so a
+champion swapped during a run cannot mix two models into one report, and batches of `redteam_batch_size` are
+shortened to what the model API accepts.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -18,10 +17,9 @@ from typing import Any, cast
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mlsec.client import ModelAPIClient, ServiceCallError
-from mlsec.core.errors import MlsecError, NotFoundError, ServiceUnavailableError
-from mlsec.core.settings import ServingSettings
+from mlsec.client.batching import BatchClassifier, ClassifyError, Progress
 from mlsec.ml.redteam import SEED_PROMPTS, Attack, RedTeamReport, generate_attacks, run_suite
+from mlsec.services.analytics.errors import RedTeamRunNotFoundError, model_api_error
 from mlsec.services.analytics.models import RedTeamRun
 from mlsec.services.analytics.schemas.redteam import (
     ModelRedTeamSummary,
@@ -44,110 +42,19 @@ from mlsec.services.analytics.schemas.redteam import (
 from mlsec.services.analytics.state import Analytics
 
 POSITIVE_LABEL = "1"  # the injection class of the platform's detectors
-MODEL_API_BATCH_LIMIT = int(ServingSettings.model_fields["max_batch_items"].default)
 TREND_RUNS_PER_MODEL = 100
 PATTERN_EXAMPLES = 5
-Progress = Callable[[int, int], None]
-
-
-class RedTeamRunNotFoundError(NotFoundError):
-    def __init__(self, run_id: int):
-        super().__init__(f"red-team run {run_id} not found", details={"run_id": run_id})
-
-
-class ModelNotServedError(NotFoundError):
-    def __init__(self, model_name: str, version: str | None, reason: str):
-        what = model_name if version is None else f"{model_name} version {version}"
-        super().__init__(
-            f"model {what} is not served by the model API ({reason})",
-            details={"model_name": model_name, "version": version, "dependency": "model-api"},
-        )
-
-
-class ModelApiUnavailableError(ServiceUnavailableError):
-    def __init__(self, reason: str):
-        super().__init__(f"the model API is unavailable ({reason})", details={"dependency": "model-api"})
-
-
-class ModelApiAnswerError(MlsecError):
-    """The model API answered, but not with one label per attack (502: the fault is upstream)."""
-
-    status_code = 502
-
-    def __init__(self, reason: str, upstream_status: int | None):
-        super().__init__(
-            f"the model API could not label the attacks ({reason})",
-            details={"dependency": "model-api", "upstream_status": upstream_status},
-        )
-
-
-def model_api_error(exc: ServiceCallError, *, model_name: str, version: str | None) -> MlsecError:
-    """404 when the model (version) is not served, 503 when the model API is down, 502 for other refusals."""
-    if exc.status_code == 404:
-        return ModelNotServedError(model_name, version, str(exc))
-    if exc.status_code is None or exc.status_code >= 500:
-        return ModelApiUnavailableError(str(exc))
-    return ModelApiAnswerError(str(exc), exc.status_code)
-
-
-def _batch_limit(exc: ServiceCallError) -> int | None:
-    """The model API's batch limit when it refused a batch as too large (not a text as too long)."""
-    details = exc.body.get("details")
-    if exc.status_code != 413 or not isinstance(details, dict) or "index" in details:
-        return None
-    limit = details.get("limit")
-    return limit if isinstance(limit, int) and limit >= 1 else None
-
-
-@dataclass
-class ServedDetector:
-    """Labels attack prompts with one served model version, batch by batch, through the SDK."""
-
-    client: ModelAPIClient
-    model_name: str
-    version: str | None = None
-    batch_size: int = 64
-    answered_version: str | None = None
-
-    def __post_init__(self) -> None:
-        self.batch_size = max(1, min(self.batch_size, MODEL_API_BATCH_LIMIT))
-
-    async def labels(self, texts: Sequence[str], progress: Progress | None = None) -> list[str]:
-        """One label per text, in order; `progress(done, total)` after each batch. Raises ModelNotServedError,
-        ModelApiUnavailableError or ModelApiAnswerError when the model API cannot label them."""
-        labels: list[str] = []
-        while len(labels) < len(texts):
-            answered = await self._predict(list(texts[len(labels) : len(labels) + self.batch_size]))
-            if answered is not None:
-                labels.extend(answered)
-                if progress is not None:
-                    progress(len(labels), len(texts))
-        return labels
-
-    async def _predict(self, batch: list[str]) -> list[str] | None:
-        """The batch's labels; None when refused as too large (the batch size is then the model API's limit)."""
-        try:
-            answer = await self.client.predict_batch(
-                batch, model_name=self.model_name, version=self.answered_version or self.version
-            )
-        except ServiceCallError as exc:
-            limit = _batch_limit(exc)
-            if limit is not None and limit < len(batch):
-                self.batch_size = limit
-                return None
-            raise model_api_error(exc, model_name=self.model_name, version=self.version) from exc
-        predictions = answer.get("predictions") or []
-        if len(predictions) != len(batch):
-            raise ModelApiAnswerError(f"{len(predictions)} predictions for {len(batch)} texts", None)
-        self.answered_version = self.answered_version or str(answer["model_version"])
-        return [str(prediction["label"]) for prediction in predictions]
 
 
 async def attack(
-    detector: ServedDetector, attacks: Sequence[Attack], progress: Progress | None = None
+    classifier: BatchClassifier, attacks: Sequence[Attack], progress: Progress | None = None
 ) -> RedTeamReport:
-    """The suite's report on the served model: labels from the model API, counted by `run_suite`."""
-    labels = await detector.labels([a.prompt for a in attacks], progress)
+    """The suite's report on a served model: labels from the model API, counted by `run_suite`. Raises the
+    HTTP error that says why the model API could not label the attacks (404, 503 or 502)."""
+    try:
+        labels = await classifier.labels([a.prompt for a in attacks], progress)
+    except ClassifyError as exc:
+        raise model_api_error(exc) from exc
     return run_suite(lambda _prompts: labels, attacks, positive_label=POSITIVE_LABEL, batch_size=len(attacks))
 
 
@@ -159,11 +66,11 @@ async def run(analytics: Analytics, session: AsyncSession, request: RedTeamRunRe
     attacks = generate_attacks(
         SEED_PROMPTS, request.techniques, variants_per_seed=request.variants_per_seed, seed=request.seed
     )
-    detector = ServedDetector(
+    classifier = BatchClassifier(
         analytics.sdk.model_api, request.model_name, request.version, analytics.settings.redteam_batch_size
     )
-    report = await attack(detector, attacks)
-    assert detector.answered_version is not None  # at least one batch was answered
+    report = await attack(classifier, attacks)
+    assert classifier.answered_version is not None  # at least one batch was answered
     config = {
         "techniques": report.technique_names,
         "variants_per_seed": request.variants_per_seed,
@@ -172,7 +79,7 @@ async def run(analytics: Analytics, session: AsyncSession, request: RedTeamRunRe
         "requested_version": request.version,
     }
     return await _store(
-        session, request.model_name, detector.answered_version, source="run", report=report.to_dict(), config=config
+        session, request.model_name, classifier.answered_version, source="run", report=report.to_dict(), config=config
     )
 
 
