@@ -151,3 +151,30 @@ async def test_promotion_is_evaluated_and_recorded(
         await analytics_live.get(f"/promotion/champion/{MODEL}", params={"at": ledger["records"][-1]["created_at"]})
     ).json()
     assert before["version"] == champion and before["record"]["action"] == "observed"
+
+
+async def test_the_schedule_turns_a_performance_drop_into_an_alert_and_a_retrain_request(
+    tmp_path: Path, mlflow_server: str, model_api: str, versions: tuple[str, str]
+) -> None:
+    import asyncio
+
+    settings = make_settings(tmp_path / "home", mlflow_tracking_uri=mlflow_server, model_api_url=model_api)
+    own = analytics_settings(monitor_interval_seconds=0.2, monitor_models=[MODEL])
+    async for analytics in started_client(create_app(settings, own)):
+        config = {"model_name": MODEL, "auto_retrain": {"performance_min_samples": 20, "performance_threshold": 0.9}}
+        assert (await analytics.put("/auto-retrain/config", json=config)).status_code == 200
+        flipped = [(text, "0" if label == "1" else "1") for text, label in _texts(40, seed=11)]  # every label wrong
+        await _feedback(analytics, model_api, versions[0], flipped)
+        for _ in range(100):
+            alerts = (await analytics.get("/drift/alerts", params={"model_name": MODEL})).json()["alerts"]
+            if any(a["kind"] == "performance_drop" for a in alerts):
+                break
+            await asyncio.sleep(0.1)
+        drop = [a for a in alerts if a["kind"] == "performance_drop"]
+        assert len(drop) == 1 and drop[0]["severity"] == "high" and drop[0]["model_version"] == versions[0]
+        assert "f1" in drop[0]["message"]
+        await asyncio.sleep(0.5)  # more rounds: still one open alert for the version
+        alerts = (await analytics.get("/drift/alerts", params={"model_name": MODEL})).json()["alerts"]
+        assert sum(a["kind"] == "performance_drop" for a in alerts) == 1
+        history = (await analytics.get("/auto-retrain/history", params={"model_name": MODEL})).json()["requests"]
+        assert any(r["trigger"] == "performance_drop" for r in history)

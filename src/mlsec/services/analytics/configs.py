@@ -6,7 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mlsec.services.analytics.models import MonitoringConfig
-from mlsec.services.analytics.schemas.config import DEFAULT_MODEL, MonitoringConfigBody, MonitoringConfigRead
+from mlsec.services.analytics.schemas.config import (
+    DEFAULT_MODEL,
+    AutoRetrainSettings,
+    DriftSettings,
+    MonitoringConfigBody,
+    MonitoringConfigRead,
+    PromotionSettings,
+)
 
 
 async def get(session: AsyncSession, *, model_name: str) -> MonitoringConfigRead:
@@ -43,3 +50,21 @@ async def put(session: AsyncSession, *, model_name: str, config: MonitoringConfi
         row.config = config.model_dump(mode="json")
     await session.flush()
     return MonitoringConfigRead(**config.model_dump(), model_name=model_name, stored=True)
+
+
+async def update(
+    session: AsyncSession,
+    *,
+    model_name: str,
+    drift: DriftSettings | None = None,
+    auto_retrain: AutoRetrainSettings | None = None,
+    promotion: PromotionSettings | None = None,
+) -> MonitoringConfigRead:
+    """Store the sections given; the others keep what applies to the model now (its own, else the defaults)."""
+    current = await get(session, model_name=model_name)
+    body = MonitoringConfigBody(
+        drift=drift or current.drift,
+        auto_retrain=auto_retrain or current.auto_retrain,
+        promotion=promotion or current.promotion,
+    )
+    return await put(session, model_name=model_name, config=body)

@@ -94,6 +94,83 @@ def new_run(
     )
 
 
+def event_payload(run: DriftRun) -> dict[str, Any]:
+    """What a drift run tells the live dashboard (no data, only the verdict)."""
+    return {
+        "drift_run_id": run.id,
+        "model_name": run.model_name,
+        "model_version": run.model_version,
+        "drift_detected": run.drift_detected,
+        "model_drift": run.model_drift,
+        "severity": run.severity,
+        "drifted_features": list(run.drifted_features),
+    }
+
+
+async def check_data(
+    session: AsyncSession, analytics: Analytics, reference: Any, current: Any, options: DriftOptions, *, source: str
+) -> DriftRun:
+    """An ad-hoc check of given data; stored (and announced) unless `options.store` is false. No alerts."""
+    report = await run_detection(
+        reference, current, categorical=options.categorical, tests=options.tests, config=drift_config(options)
+    )
+    run = new_run(report, source=source, model_name=options.model_name)
+    if options.store:
+        session.add(run)
+        await session.flush()
+        analytics.ctx.publish("drift", "drift.checked", event_payload(run))
+    return run
+
+
+async def raise_alert(
+    session: AsyncSession,
+    analytics: Analytics,
+    *,
+    model_name: str | None,
+    model_version: str | None,
+    kind: str,
+    severity: str,
+    message: str,
+    features: list[str],
+    email_body: str,
+    drift_run_id: int | None = None,
+) -> DriftAlert:
+    """Store an alert, then publish it on the `drift` topic and e-mail it; the outcomes are kept on it."""
+    alert = DriftAlert(
+        created_at=datetime.now(UTC),
+        model_name=model_name,
+        model_version=model_version,
+        kind=kind,
+        severity=severity,
+        message=message,
+        drift_run_id=drift_run_id,
+        features=features,
+        status="open",
+        notifications={},
+    )
+    session.add(alert)
+    await session.flush()
+    payload: dict[str, Any] = {"alert_id": alert.id, "drift_run_id": drift_run_id, "model_name": model_name}
+    payload |= {"kind": kind, "severity": severity, "features": features}
+    alert.notifications = await analytics.notifier.alert(
+        "drift", "drift.alert", payload, subject=f"[mlsec] {message}", body=email_body
+    )
+    await session.flush()
+    return alert
+
+
+async def has_open_alert(session: AsyncSession, *, model_name: str, model_version: str, kind: str) -> bool:
+    found = await session.scalar(
+        select(DriftAlert.id).where(
+            DriftAlert.model_name == model_name,
+            DriftAlert.model_version == model_version,
+            DriftAlert.kind == kind,
+            DriftAlert.status == "open",
+        )
+    )
+    return found is not None
+
+
 async def raise_alerts(
     session: AsyncSession, analytics: Analytics, run: DriftRun, *, min_severity: str
 ) -> list[DriftAlert]:
@@ -106,32 +183,25 @@ async def raise_alerts(
         features = [SCORE_FEATURE] if kind == "model_drift" else list(run.drifted_features)
         what = "the model's score distribution" if kind == "model_drift" else f"{len(features)} feature(s)"
         message = f"{kind.replace('_', ' ')} ({run.severity}) on {run.model_name or 'ad-hoc data'}: {what} drifted"
-        alert = DriftAlert(
-            created_at=datetime.now(UTC),
+        alert = await raise_alert(
+            session,
+            analytics,
             model_name=run.model_name,
             model_version=run.model_version,
             kind=kind,
             severity=run.severity,
             message=message,
-            drift_run_id=run.id,
             features=features,
-            status="open",
-            notifications={},
-        )
-        session.add(alert)
-        await session.flush()
-        payload: dict[str, Any] = {"alert_id": alert.id, "drift_run_id": run.id, "model_name": run.model_name}
-        payload |= {"kind": kind, "severity": run.severity, "features": features}
-        alert.notifications = await analytics.notifier.alert(
-            "drift", "drift.alert", payload, subject=f"[mlsec] {message}", body=_email_body(run, alert)
+            drift_run_id=run.id,
+            email_body=_email_body(run, message),
         )
         alerts.append(alert)
     await session.flush()
     return alerts
 
 
-def _email_body(run: DriftRun, alert: DriftAlert) -> str:
-    lines = [alert.message, "", f"Model: {run.model_name} version {run.model_version}", f"Drift run: {run.id}"]
+def _email_body(run: DriftRun, message: str) -> str:
+    lines = [message, "", f"Model: {run.model_name} version {run.model_version}", f"Drift run: {run.id}"]
     if run.window_start and run.window_end:
         lines.append(f"Window: {run.window_start.isoformat()} to {run.window_end.isoformat()}")
     lines += [f"Method: {run.method}", "", "Drifted features:"]

@@ -1,6 +1,7 @@
 """The monitor: live drift checks on a schedule and on demand, and what they set in motion.
 
-A check stores its run, raises alerts (event + e-mail), and hands each alert to auto-retrain as a trigger.
+A check stores its run, raises alerts (event + e-mail), and hands each alert to auto-retrain as a trigger; the
+served version's performance on labelled feedback is checked too (the performance-drop trigger).
 The schedule (`MLSEC_ANALYTICS_MONITOR_INTERVAL_SECONDS`) checks every monitored model, then dispatches the
 retrain queue. One model failing to be checked (too little traffic, MLflow or a service down) never stops
 the others; the reason is logged.
@@ -10,14 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mlsec.client import ServiceCallError
 from mlsec.core.errors import MlsecError
-from mlsec.services.analytics import configs, drift, live, retrain
+from mlsec.services.analytics import configs, drift, live, performance, retrain
 from mlsec.services.analytics.models import DriftAlert, DriftRun
 from mlsec.services.analytics.schemas.drift import (
     DriftAnalysis,
@@ -30,19 +30,6 @@ from mlsec.services.analytics.schemas.drift import (
 from mlsec.services.analytics.state import Analytics
 
 logger = logging.getLogger("mlsec.analytics.monitor")
-
-
-def event_payload(run: DriftRun) -> dict[str, Any]:
-    """What a drift run tells the live dashboard (no data, only the verdict)."""
-    return {
-        "drift_run_id": run.id,
-        "model_name": run.model_name,
-        "model_version": run.model_version,
-        "drift_detected": run.drift_detected,
-        "model_drift": run.model_drift,
-        "severity": run.severity,
-        "drifted_features": list(run.drifted_features),
-    }
 
 
 async def check_model(
@@ -71,7 +58,7 @@ async def check_model(
     await session.flush()
     analytics.last_check_at = run.created_at
     alerts = await drift.raise_alerts(session, analytics, run, min_severity=config.drift.alert_min_severity)
-    analytics.ctx.publish("drift", "drift.checked", event_payload(run))
+    analytics.ctx.publish("drift", "drift.checked", drift.event_payload(run))
     logger.info(
         "analytics.drift.checked",
         extra={"model_name": model_name, "drift": run.drift_detected, "severity": run.severity, "alerts": len(alerts)},
@@ -88,6 +75,46 @@ async def check_model(
             alert_id=alert.id,
         )
     return run, alerts
+
+
+async def check_performance(analytics: Analytics, session: AsyncSession, model_name: str) -> DriftAlert | None:
+    """The performance-drop trigger: the served version's metric on labelled feedback over the auto-retrain
+    window, below its threshold with enough samples, raises an alert (one open at a time per version) and asks
+    for a retrain. None when there is too little feedback or the metric holds."""
+    config = (await configs.get(session, model_name=model_name)).auto_retrain
+    version = await live.served_version(analytics, model_name)
+    end = datetime.now(UTC)
+    start = end - timedelta(hours=config.performance_window_hours)
+    window = await performance.load_window(session, start=start, end=end, model_name=model_name, version=version)
+    group = window.get(model_name, {}).get(version)
+    if group is None or len(group.true) < config.performance_min_samples:
+        return None
+    value = getattr(group.metrics(performance.LabelSpace.of(group.true + group.predicted)), config.performance_metric)
+    if value is None or value >= config.performance_threshold:
+        return None
+    if await drift.has_open_alert(session, model_name=model_name, model_version=version, kind="performance_drop"):
+        return None
+    metric, threshold = config.performance_metric, config.performance_threshold
+    severity = "high" if value < threshold - 0.1 else "medium"
+    message = (
+        f"performance drop ({severity}) on {model_name} version {version}: {metric} {value:.3f} on "
+        f"{len(group.true)} labelled predictions of the last {config.performance_window_hours:g} h, below {threshold}"
+    )
+    alert = await drift.raise_alert(
+        session,
+        analytics,
+        model_name=model_name,
+        model_version=version,
+        kind="performance_drop",
+        severity=severity,
+        message=message,
+        features=[metric],
+        email_body=message,
+    )
+    await retrain.request(
+        session, analytics, model_name=model_name, trigger="performance_drop", reason=message, alert_id=alert.id
+    )
+    return alert
 
 
 async def monitored_models(analytics: Analytics) -> list[str]:
@@ -149,13 +176,18 @@ def analysis(runs: list[DriftRun]) -> DriftAnalysis:
 
 
 async def run_once(analytics: Analytics) -> None:
-    """One round of the schedule: check every monitored model, then dispatch queued retrains."""
+    """One round of the schedule: check every monitored model's drift and performance, then dispatch retrains."""
     for model_name in await monitored_models(analytics):
         try:
             async with analytics.ctx.db.session() as session:
                 await check_model(analytics, session, model_name, source="schedule")
         except MlsecError as exc:
             logger.info("analytics.drift.skipped", extra={"model_name": model_name, "reason": exc.message})
+        try:
+            async with analytics.ctx.db.session() as session:
+                await check_performance(analytics, session, model_name)
+        except MlsecError as exc:
+            logger.info("analytics.performance.skipped", extra={"model_name": model_name, "reason": exc.message})
     await retrain.dispatch(analytics)
 
 
@@ -168,5 +200,3 @@ async def run_schedule(analytics: Analytics) -> None:
             await run_once(analytics)
         except Exception as exc:  # a bug or an outage in one round must not end monitoring
             logger.error("analytics.monitor.round_failed", extra={"error_type": type(exc).__name__})
-        analytics.rounds += 1
-        analytics.last_round_at = datetime.now(UTC)

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mlsec.client import ServiceCallError
+from mlsec.core.errors import MlsecError
 from mlsec.services.analytics import configs, feedback_data, promotion
 from mlsec.services.analytics.models import RetrainRequest
 from mlsec.services.analytics.schemas.config import SEVERITY_ORDER
@@ -247,16 +248,19 @@ async def _run(analytics: Analytics, request_id: int, model_name: str) -> tuple[
         row = await session.get(RetrainRequest, request_id)
         drift_run_id = row.drift_run_id if row else None
     if auto_promote and job.get("model_version"):
-        async with analytics.ctx.db.session() as session:
-            record = await promotion.evaluate(
-                analytics,
-                session,
-                model_name=model_name,
-                challenger_version=str(job["model_version"]),
-                promote=True,
-                actor="auto-retrain",
-                retrain_request_id=request_id,
-                drift_run_id=drift_run_id,
-            )
-            detail |= {"promotion_record_id": record.id, "promotion": record.action, "summary": record.summary}
+        try:
+            async with analytics.ctx.db.session() as session:
+                record = await promotion.evaluate(
+                    analytics,
+                    session,
+                    model_name=model_name,
+                    challenger_version=str(job["model_version"]),
+                    promote=True,
+                    actor="auto-retrain",
+                    retrain_request_id=request_id,
+                    drift_run_id=drift_run_id,
+                )
+                detail |= {"promotion_record_id": record.id, "promotion": record.action, "summary": record.summary}
+        except MlsecError as exc:  # e.g. too little held-out feedback: the retrain itself succeeded
+            detail |= {"promotion": "not evaluated", "summary": exc.message}
     return "succeeded", detail

@@ -30,8 +30,6 @@ class Analytics:
     references: ReferenceCache = field(default_factory=ReferenceCache)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     last_check_at: datetime | None = None
-    last_round_at: datetime | None = None
-    rounds: int = 0
     retrain_worker: asyncio.Task[Any] | None = None
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:

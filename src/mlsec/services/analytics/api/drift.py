@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, File, Form, Path, Query, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Form, Path, Query, UploadFile
 
 from mlsec.core.app import SessionDep
 from mlsec.core.errors import InvalidInputError, PayloadTooLargeError
-from mlsec.services.analytics import configs, drift, monitor
+from mlsec.services.analytics import configs, drift, monitor, retrain
 from mlsec.services.analytics.dependencies import AnalyticsDep
-from mlsec.services.analytics.schemas.config import DriftSettings, MonitoringConfigBody, Severity
+from mlsec.services.analytics.models import DriftRun
+from mlsec.services.analytics.schemas.config import DriftSettings, Severity
 from mlsec.services.analytics.schemas.drift import (
     CONFIG_NAME,
     MODEL_NAME,
@@ -41,18 +42,9 @@ def _values(request: DriftDetectRequest) -> int:
     return sum(len(v) for v in request.reference.values()) + sum(len(v) for v in request.current.values())
 
 
-async def _detect(
-    session: SessionDep, analytics: AnalyticsDep, reference: Any, current: Any, options: DriftOptions, source: str
-) -> DriftRunRead:
-    report = await drift.run_detection(
-        reference, current, categorical=options.categorical, tests=options.tests, config=drift.drift_config(options)
-    )
-    run = drift.new_run(report, source=source, model_name=options.model_name)
-    if options.store:
-        session.add(run)
-        await session.flush()
-        analytics.ctx.publish("drift", "drift.checked", monitor.event_payload(run))
-    return DriftRunRead(**DriftRunSummary.model_validate(run).model_dump(), method=run.method, report=run.report)
+def _read(run: DriftRun, alert_ids: list[int] | None = None) -> DriftRunRead:
+    summary = DriftRunSummary.model_validate(run).model_dump()
+    return DriftRunRead(**summary, method=run.method, report=run.report, alerts=alert_ids or [])
 
 
 @router.post("/drift/detect", response_model=DriftRunRead)
@@ -67,7 +59,9 @@ async def detect_drift(request: DriftDetectRequest, session: SessionDep, analyti
             details={"values": values, "limit": limit},
         )
     options = DriftOptions.model_validate(request.model_dump(exclude={"reference", "current"}))
-    return await _detect(session, analytics, request.reference, request.current, options, "request")
+    return _read(
+        await drift.check_data(session, analytics, request.reference, request.current, options, source="request")
+    )
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -106,7 +100,10 @@ async def detect_drift_files(
     limit = analytics.settings.max_upload_bytes
     reference_frame = await anyio.to_thread.run_sync(lambda: read_table(reference.file, side="reference", limit=limit))
     current_frame = await anyio.to_thread.run_sync(lambda: read_table(current.file, side="current", limit=limit))
-    return await _detect(session, analytics, columns_of(reference_frame), columns_of(current_frame), options, "upload")
+    reference_columns, current_columns = columns_of(reference_frame), columns_of(current_frame)
+    return _read(
+        await drift.check_data(session, analytics, reference_columns, current_columns, options, source="upload")
+    )
 
 
 @router.post("/drift/check/{model_name}", response_model=DriftRunRead)
@@ -114,12 +111,14 @@ async def check_model_drift(
     model_name: ModelPath,
     session: SessionDep,
     analytics: AnalyticsDep,
+    background: BackgroundTasks,
     window_minutes: Annotated[float | None, Query(gt=0, le=60 * 24 * 90)] = None,
 ) -> DriftRunRead:
-    """Check a model's live traffic now against its training reference; stored, alerts raised and notified."""
+    """Check a model's live traffic now against its training reference; stored, alerts raised and notified,
+    the retrains they trigger started."""
     run, alerts = await monitor.check_model(analytics, session, model_name, window_minutes=window_minutes)
-    summary = DriftRunSummary.model_validate(run).model_dump()
-    return DriftRunRead(**summary, method=run.method, report=run.report, alerts=[a.id for a in alerts])
+    background.add_task(retrain.dispatch, analytics)  # after the retrain requests are committed
+    return _read(run, [a.id for a in alerts])
 
 
 @router.get("/drift/status", response_model=DriftStatus)
@@ -144,8 +143,7 @@ async def get_drift_history(
 @router.get("/drift/history/{run_id}", response_model=DriftRunRead)
 async def get_drift_run(run_id: int, session: SessionDep) -> DriftRunRead:
     """One stored run with its full report."""
-    run = await drift.get_run_or_raise(session, run_id=run_id)
-    return DriftRunRead(**DriftRunSummary.model_validate(run).model_dump(), method=run.method, report=run.report)
+    return _read(await drift.get_run_or_raise(session, run_id=run_id))
 
 
 @router.get("/drift/alerts", response_model=DriftAlertList)
@@ -187,9 +185,7 @@ async def get_drift_config(model_name: ConfigName, session: SessionDep) -> Drift
 async def update_drift_config(model_name: ConfigName, body: DriftSettings, session: SessionDep) -> DriftConfigRead:
     """Store a model's drift settings (window, tests, alpha, thresholds, per-feature overrides)."""
     drift.drift_config(body)  # refused now (422) rather than at the next check
-    current = await configs.get(session, model_name=model_name)
-    stored = MonitoringConfigBody(drift=body, auto_retrain=current.auto_retrain, promotion=current.promotion)
-    await configs.put(session, model_name=model_name, config=stored)
+    await configs.update(session, model_name=model_name, drift=body)
     return DriftConfigRead(model_name=model_name, stored=True, drift=body)
 
 

@@ -12,7 +12,6 @@ from mlsec.services.analytics.dependencies import AnalyticsDep
 from mlsec.services.analytics.schemas.config import (
     DEFAULT_MODEL,
     AutoRetrainConfigUpdate,
-    MonitoringConfigBody,
     MonitoringConfigRead,
 )
 from mlsec.services.analytics.schemas.drift import MODEL_NAME
@@ -43,13 +42,9 @@ async def get_auto_retrain_config(
 @router.put("/auto-retrain/config", response_model=MonitoringConfigRead)
 async def update_auto_retrain_config(body: AutoRetrainConfigUpdate, session: SessionDep) -> MonitoringConfigRead:
     """Store a model's (or the defaults') auto-retrain triggers and limits and promotion criteria."""
-    current = await configs.get(session, model_name=body.model_name)
-    updated = MonitoringConfigBody(
-        drift=current.drift,
-        auto_retrain=body.auto_retrain or current.auto_retrain,
-        promotion=body.promotion or current.promotion,
+    return await configs.update(
+        session, model_name=body.model_name, auto_retrain=body.auto_retrain, promotion=body.promotion
     )
-    return await configs.put(session, model_name=body.model_name, config=updated)
 
 
 @router.post("/auto-retrain/trigger/{model_name}", response_model=RetrainRequestRead)
