@@ -18,6 +18,7 @@ from typing import Any
 import psutil
 from rich.table import Table
 
+from benchmarks._load import GENERATOR
 from benchmarks.foundation import Comparison, Params
 
 PACKAGES = ("fastapi", "uvicorn", "httpx", "starlette", "pydantic", "mlsec", "mlflow", "scikit-learn")
@@ -190,7 +191,7 @@ def _markdown(record: dict[str, Any], comparisons: list[Comparison]) -> str:
 - Python {m["python"]} ({m["python_implementation"]}); {versions_line}
 - Parameters: {p["requests"]} requests per cell in {p["rounds"]} interleaved rounds after {p["warmup"]} warm-up \
 requests; service stack at concurrency {", ".join(map(str, p["service_concurrency"]))}, client at \
-{p["client_concurrency"]}; loopback, uvicorn defaults (one worker), keep-alive clients.
+{p["client_concurrency"]}; loopback, uvicorn defaults (one worker); {GENERATOR}.
 - Run time: {record["duration_s"]:.0f} s
 
 {markdown_table(comparisons)}

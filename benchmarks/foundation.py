@@ -10,15 +10,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from rich.console import Console
 
-from benchmarks._load import Stats, Variant, compare
+from benchmarks._load import Stats, Variant, compare, worker_sessions
 from benchmarks._serve import LIVE_PATH, TRACED_PATH
 from benchmarks._servers import ServerProcess
 
@@ -65,32 +64,16 @@ class Comparison:
         return self.subject.cpu_us_per_request / self.baseline.cpu_us_per_request
 
 
-@asynccontextmanager
-async def _drivers(concurrency: int) -> AsyncIterator[list[httpx.AsyncClient]]:
-    """The load generator: one keep-alive client with one connection per worker, proxies ignored.
-
-    Not one client shared by all workers: at concurrency 16 httpx's shared pool, not the server,
-    becomes the bottleneck (about 2.5 times fewer req/s and a p99 ten times the p50 on two cores),
-    which would hide the very server cost being measured.
-    """
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with AsyncExitStack() as stack:
-        clients = [
-            await stack.enter_async_context(
-                httpx.AsyncClient(limits=limits, timeout=REQUEST_TIMEOUT_SECONDS, trust_env=False)
-            )
-            for _ in range(concurrency)
-        ]
-        yield clients
-
-
 async def service_stack(bare: ServerProcess, ours: ServerProcess, params: Params, console: Console) -> list[Comparison]:
     """GET the liveness handler on both servers, on the untraced and the traced path, at each concurrency."""
     results: list[Comparison] = []
     for path in (LIVE_PATH, TRACED_PATH):
         for concurrency in params.service_concurrency:
             console.log(f"service stack: GET {path} at concurrency {concurrency}")
-            async with _drivers(concurrency) as bare_clients, _drivers(concurrency) as our_clients:
+            async with (
+                worker_sessions(concurrency, timeout_seconds=REQUEST_TIMEOUT_SECONDS) as bare_clients,
+                worker_sessions(concurrency, timeout_seconds=REQUEST_TIMEOUT_SECONDS) as our_clients,
+            ):
                 stats = await compare(
                     [
                         Variant("bare FastAPI", bare_clients, bare.url(path), bare.cpu_seconds),

@@ -39,7 +39,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from benchmarks import _report, serving
-from benchmarks._load import JSON_HEADERS, Variant, compare, json_bodies
+from benchmarks._load import GENERATOR, JSON_HEADERS, Variant, compare, json_bodies
 from benchmarks._serve import HOST
 from benchmarks._servers import BenchmarkError, free_port
 from benchmarks.foundation import Comparison
@@ -585,8 +585,8 @@ process); `mlsec serve gateway` in front of it with its defaults (one process), 
 - Gateway authentication: {_auth_line(setup)}.
 - nginx: {_nginx_line(setup)}.
 - Parameters: {p["requests"]} requests per variant and cell in {p["rounds"]} interleaved rounds after \
-{p["warmup"]} warm-up requests, concurrency {", ".join(map(str, p["concurrency"]))}, closed loop, one keep-alive \
-connection per worker; `POST /predict {{"text": ...}}` (gateway: `POST {GATEWAY_PREDICT_PATH}`), the held-out \
+{p["warmup"]} warm-up requests, concurrency {", ".join(map(str, p["concurrency"]))}, closed loop, {GENERATOR}; \
+`POST /predict {{"text": ...}}` (gateway: `POST {GATEWAY_PREDICT_PATH}`), the held-out \
 texts in a fixed shuffled order, the same bytes to every variant.
 - Run time: {record["duration_s"]:.0f} s (set-up: MLflow {setup["mlflow_server_ready_s"]:.0f} s, training and \
 registration {setup["register_s"]:.0f} s, servers ready after {ready}).

@@ -32,12 +32,13 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import numpy as np
 import pandas as pd
@@ -47,7 +48,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from benchmarks import _report
-from benchmarks._load import Variant, compare, json_bodies
+from benchmarks._load import GENERATOR, Variant, compare, json_bodies, worker_sessions
 from benchmarks._serve import HOST
 from benchmarks._servers import REPO_ROOT, BenchmarkError, free_port
 from benchmarks.foundation import Comparison
@@ -390,20 +391,11 @@ def load_order(texts: Sequence[str], seed: int) -> list[str]:
     return random.Random(seed).sample(list(texts), len(texts))
 
 
-@asynccontextmanager
-async def worker_clients(
+def worker_clients(
     concurrency: int, headers: dict[str, str] | None = None
-) -> AsyncIterator[list[httpx.AsyncClient]]:
-    """One keep-alive client with one connection per worker (see the foundation suite for why), each sending
-    `headers` (credentials, say) on every request."""
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with AsyncExitStack() as stack:
-        yield [
-            await stack.enter_async_context(
-                httpx.AsyncClient(limits=limits, timeout=REQUEST_TIMEOUT_SECONDS, trust_env=False, headers=headers)
-            )
-            for _ in range(concurrency)
-        ]
+) -> AbstractAsyncContextManager[list[aiohttp.ClientSession]]:
+    """The load generator's per-worker sessions (see `_load.worker_sessions`) with this suite's timeout."""
+    return worker_sessions(concurrency, timeout_seconds=REQUEST_TIMEOUT_SECONDS, headers=headers)
 
 
 def _batching_counters(client: httpx.Client, server: Server) -> dict[str, float]:
@@ -507,12 +499,12 @@ async def _ours_one_by_one(stack: Stack) -> list[Any]:
     queue = iter(range(len(texts)))
     async with worker_clients(16) as clients:
 
-        async def worker(client: httpx.AsyncClient) -> None:
+        async def worker(client: aiohttp.ClientSession) -> None:
             for index in queue:
-                response = await client.post(stack.ours.url("/predict"), json={"text": texts[index]})
-                if response.status_code != 200:
-                    raise BenchmarkError(f"/predict answered {response.status_code}: {response.text[:300]}")
-                labels[index] = response.json()["label"]
+                async with client.post(stack.ours.url("/predict"), json={"text": texts[index]}) as response:
+                    if response.status != 200:
+                        raise BenchmarkError(f"/predict answered {response.status}: {(await response.text())[:300]}")
+                    labels[index] = (await response.json())["label"]
 
         await asyncio.gather(*(worker(client) for client in clients))
     return labels
@@ -726,8 +718,8 @@ def markdown(record: dict[str, Any]) -> str:
 - Model: `{MODEL_URI}` trained by `train_and_register` on the shipped train files, held-out F1 \
 {setup["held_out_metrics"].get("f1", float("nan")):.4f}; both servers with their defaults (one process each).
 - Parameters: {p["requests"]} requests per variant and cell in {p["rounds"]} interleaved rounds after \
-{p["warmup"]} warm-up requests, concurrency {", ".join(map(str, p["concurrency"]))}, closed loop, one keep-alive \
-connection per worker; batch of {p["batch_size"]} texts, median of {p["batch_repetitions"]}.
+{p["warmup"]} warm-up requests, concurrency {", ".join(map(str, p["concurrency"]))}, closed loop, {GENERATOR}; \
+batch of {p["batch_size"]} texts, median of {p["batch_repetitions"]}.
 - Run time: {record["duration_s"]:.0f} s (set-up: MLflow {setup["mlflow_server_ready_s"]:.0f} s, training and \
 registration {setup["register_s"]:.0f} s, servers ready after {setup["ours_ready_s"]:.0f} s (ours) and \
 {setup["anchor_ready_s"]:.0f} s (MLflow)).

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from mlsec.client.endpoint import endpoint
-from mlsec.core.http import CircuitOpenError, Operation, timeout_for
+from mlsec.core.http import CircuitOpenError, Operation, send, timeout_for
 from mlsec.core.settings import Settings
 
 
@@ -75,8 +75,8 @@ class BaseClient:
         """Send a request and hand back the service's answer whatever its status (the gateway relays it);
         only an unreachable service raises ServiceCallError."""
         try:
-            return await self.http.request(
-                method, f"{self.base_url}{path}", timeout=timeout_for(self.settings, operation), **kwargs
+            return await send(
+                self.http, method, f"{self.base_url}{path}", timeout=timeout_for(self.settings, operation), **kwargs
             )
         except httpx.HTTPError as exc:
             raise _transport_error(self.service, exc) from exc

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 import pybreaker
@@ -221,6 +221,44 @@ class ResilientTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+async def send(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    *,
+    timeout: httpx.Timeout,  # noqa: ASYNC109 - httpx's per-request timeouts, handed to the transport
+    params: Any = None,
+    headers: Any = None,
+    content: Any = None,
+    extensions: dict[str, Any] | None = None,
+) -> httpx.Response:
+    """One request straight to `client`'s transport (the resilient one), the answer read in full.
+
+    For relaying: `AsyncClient.request` walks auth flows, redirects, cookie jars and URL merging on every
+    call, none of which a relayed request has, and that walk was a fifth of the gateway's CPU per
+    forwarded call. The client's own headers (the service token) are sent, the call's override them;
+    retries, the circuit breaker and context propagation are the transport's, so they apply unchanged.
+    """
+    merged = httpx.Headers(client.headers)
+    if headers:
+        merged.update(headers)
+    request = httpx.Request(
+        method,
+        url,
+        params=params,
+        headers=merged,
+        content=content,
+        extensions={**(extensions or {}), "timeout": timeout.as_dict()},
+    )
+    response = await client._transport.handle_async_request(request)
+    response.request = request
+    try:
+        await response.aread()
+    finally:
+        await response.aclose()
+    return response
 
 
 def create_http_client(

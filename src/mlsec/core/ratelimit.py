@@ -39,11 +39,10 @@ WARN_EVERY_SECONDS = 30.0
 
 @dataclass(frozen=True, slots=True)
 class RateDecision:
-    """The answer to one hit: allowed or not, when to retry (whole seconds), what is left."""
+    """The answer to one hit: allowed or not, and when a refused caller may retry (whole seconds)."""
 
     allowed: bool
     retry_after_seconds: int
-    remaining: int
 
 
 @lru_cache(maxsize=256)
@@ -70,13 +69,14 @@ class RateLimiter:
         """Count one hit for `key`; refused hits are not counted."""
         item = parse_limit(limit) if isinstance(limit, str) else limit
         try:
-            allowed = await self._strategy.hit(item, self.namespace, key)
+            if await self._strategy.hit(item, self.namespace, key):
+                # The window's stats only when refused: they cost as much again (a second Redis round trip).
+                return RateDecision(allowed=True, retry_after_seconds=0)
             stats = await self._strategy.get_window_stats(item, self.namespace, key)
         except StorageError as exc:
             self._warn(exc)
-            return RateDecision(allowed=True, retry_after_seconds=0, remaining=item.amount)
-        retry_after = 0 if allowed else max(1, math.ceil(stats.reset_time - time.time()))
-        return RateDecision(allowed=allowed, retry_after_seconds=retry_after, remaining=max(0, stats.remaining))
+            return RateDecision(allowed=True, retry_after_seconds=0)
+        return RateDecision(allowed=False, retry_after_seconds=max(1, math.ceil(stats.reset_time - time.time())))
 
     async def clear(self, key: str, limit: str | RateLimitItem) -> None:
         """Forget every hit of `key` against `limit`."""

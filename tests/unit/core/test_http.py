@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -15,6 +15,7 @@ from mlsec.core.http import (
     CircuitOpenError,
     ResilientTransport,
     parse_retry_after,
+    send,
     timeout_for,
 )
 from mlsec.core.logging import reset_request_id, set_request_id
@@ -189,3 +190,40 @@ def test_timeouts_per_operation_class(settings: Settings) -> None:
     assert timeout_for(settings, "training").read == 300
     assert timeout_for(settings, "prediction").read == 10
     assert timeout_for(settings, "prediction").connect == 5
+
+
+async def test_send_goes_through_the_resilient_transport_with_the_clients_headers() -> None:
+    """`send` (the gateway's relay) skips httpx's client layer, not the resilience or the client's headers."""
+    handler = Recorder(httpx.Response(503), httpx.Response(200, json={"ok": True}))
+    async with client(handler) as http:
+        http.headers["x-mlsec-service-token"] = "secret"
+        http.headers["accept"] = "*/*"
+        response = await send(
+            http,
+            "GET",
+            "http://svc:8000/models/a%2Fb",
+            timeout=httpx.Timeout(2.0, connect=1.0),
+            params=[("limit", "5")],
+            headers={"accept": "application/json"},
+        )
+    assert response.status_code == 200 and response.json() == {"ok": True}  # the 503 was retried
+    assert len(handler.calls) == 2
+    sent = handler.calls[-1]
+    assert sent.url.raw_path == b"/models/a%2Fb?limit=5"
+    assert sent.headers["x-mlsec-service-token"] == "secret"
+    assert sent.headers["accept"] == "application/json"  # the call's own header wins
+    assert sent.extensions["timeout"] == {"connect": 1.0, "read": 2.0, "write": 2.0, "pool": 2.0}
+
+
+async def test_send_keeps_posts_single_attempt_and_streams_bodies() -> None:
+    handler = Recorder(httpx.Response(503))
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"a":'
+        yield b"1}"
+
+    async with client(handler) as http:
+        response = await send(http, "POST", "http://svc:8000/upload", timeout=httpx.Timeout(5.0), content=chunks())
+    assert response.status_code == 503
+    assert len(handler.calls) == 1
+    assert handler.calls[0].content == b'{"a":1}'

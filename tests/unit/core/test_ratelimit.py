@@ -32,7 +32,6 @@ async def limiter(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 async def test_hits_are_allowed_up_to_the_limit_then_refused(limiter: RateLimiter) -> None:
     decisions = [await limiter.hit("api_key:a", "3/minute") for _ in range(4)]
     assert [d.allowed for d in decisions] == [True, True, True, False]
-    assert [d.remaining for d in decisions] == [2, 1, 0, 0]
     assert [d.retry_after_seconds for d in decisions[:3]] == [0, 0, 0]
     assert 1 <= decisions[3].retry_after_seconds <= 60
 

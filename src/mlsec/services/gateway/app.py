@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None, gateway_settings: GatewaySettin
         replace_common=_REPLACED_COMMON_ROUTES,
         dependencies=[Depends(authorize)],  # every route, added now or later: see security/policy.py
     )
-    add_proxy_routes(app, _proxy)
+    add_proxy_routes(app, _proxy, authorize)
     install_cors(app, own)
     app.state.gateway_settings = own
     proxy_metrics = ProxyMetrics(app.state.metrics.registry)
