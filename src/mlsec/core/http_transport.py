@@ -14,6 +14,7 @@ connection dropped mid-answer `RemoteProtocolError` or `ReadError`.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +23,9 @@ import aiohttp
 import httpx
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+EAGER_READ_BYTES = 256 * 1024
+"""Answers up to this size with a Content-Length are read by the transport at once; larger or unsized ones
+(downloads, chunked streams) are handed to httpx as a stream, read only as the caller iterates."""
 
 
 @contextmanager
@@ -98,6 +102,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         except httpx.RequestNotRead:  # a streamed body: aiohttp frames it (chunked unless a length is given)
             data = request.stream
             headers = [(name, value) for name, value in headers if name.lower() != "transfer-encoding"]
+        timeout = request.extensions.get("timeout", {})
         with _httpx_errors(request):
             response = await session.request(
                 request.method,
@@ -105,16 +110,23 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 headers=headers,
                 data=data,
                 allow_redirects=False,
-                timeout=_timeout(request),
+                timeout=_timeout(timeout.get("connect"), timeout.get("pool"), timeout.get("read")),
             )
+            reason = (response.reason or "").encode("ascii", "replace")
+            extensions = {"http_version": b"HTTP/1.1", "reason_phrase": reason}
+            length = response.content_length
+            if length is not None and length <= EAGER_READ_BYTES:
+                # A small answer of known length (every JSON answer of our services) is read here in one go:
+                # half the CPU of handing httpx a stream to iterate. Decoding stays httpx's, on read.
+                body = await response.read()
+                return httpx.Response(
+                    response.status, headers=response.raw_headers, content=body, extensions=extensions
+                )
         return httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
             stream=_ResponseStream(response, request),
-            extensions={
-                "http_version": b"HTTP/1.1",
-                "reason_phrase": (response.reason or "").encode("ascii", "replace"),
-            },
+            extensions=extensions,
         )
 
     async def aclose(self) -> None:
@@ -123,9 +135,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             await asyncio.sleep(0)  # let the connector's transports finish closing before the loop may end
 
 
-def _timeout(request: httpx.Request) -> aiohttp.ClientTimeout:
-    """httpx's per-request timeouts in aiohttp's terms (aiohttp has no write timeout)."""
-    timeout = request.extensions.get("timeout", {})
-    connect, pool = timeout.get("connect"), timeout.get("pool")
+@functools.lru_cache(maxsize=64)
+def _timeout(connect: float | None, pool: float | None, read: float | None) -> aiohttp.ClientTimeout:
+    """httpx's per-request timeouts in aiohttp's terms (aiohttp has no write timeout); the few distinct ones
+    (one per operation class) are made once."""
     acquire = None if connect is None and pool is None else (connect or 0.0) + (pool or 0.0)
-    return aiohttp.ClientTimeout(total=None, connect=acquire, sock_connect=connect, sock_read=timeout.get("read"))
+    return aiohttp.ClientTimeout(total=None, connect=acquire, sock_connect=connect, sock_read=read)

@@ -11,8 +11,9 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import StreamingResponse
 
-from mlsec.core.http_transport import AiohttpTransport
+from mlsec.core.http_transport import EAGER_READ_BYTES, AiohttpTransport
 from tests.servers import ThreadedServer, free_port
 
 pytestmark = pytest.mark.anyio
@@ -45,6 +46,19 @@ def _app() -> FastAPI:
     async def slow() -> Response:
         await asyncio.sleep(2)
         return Response("late")
+
+    @app.get("/chunks")
+    async def chunks() -> StreamingResponse:
+        async def parts() -> AsyncIterator[bytes]:
+            for index in range(3):
+                yield f"part{index};".encode()
+                await asyncio.sleep(0.2)
+
+        return StreamingResponse(parts(), media_type="text/plain")  # no Content-Length: chunked
+
+    @app.get("/big")
+    async def big() -> Response:
+        return Response(b"x" * (EAGER_READ_BYTES + 1), media_type="application/octet-stream")
 
     @app.get("/status/{code}")
     async def status(code: int) -> Response:
@@ -153,3 +167,18 @@ async def test_closing_the_client_closes_the_session(server: ThreadedServer) -> 
         await http.get(f"{server.url}/cookies")
     assert transport._session is not None
     assert transport._session.closed
+
+
+async def test_small_answers_are_whole_and_large_ones_arrive_as_streamed(
+    server: ThreadedServer, client: httpx.AsyncClient
+) -> None:
+    """A sized answer under EAGER_READ_BYTES is read by the transport; a larger one, or one without a length,
+    is handed over as a stream that the caller reads as it arrives."""
+    small = await client.post(f"{server.url}/echo", content=b"abc")
+    assert small.content == b"abc"
+    assert len((await client.get(f"{server.url}/big")).content) == EAGER_READ_BYTES + 1
+    loop = asyncio.get_running_loop()
+    async with client.stream("GET", f"{server.url}/chunks") as response:
+        arrivals = [(chunk, loop.time()) async for chunk in response.aiter_raw()]
+    assert b"".join(chunk for chunk, _ in arrivals) == b"part0;part1;part2;"
+    assert arrivals[-1][1] - arrivals[0][1] >= 0.3  # the first part was handed over before the last was sent

@@ -143,13 +143,11 @@ class GatewayProxy:
             small = length.isdigit() and int(length) <= _BUFFERED_BODY_BYTES
             # A small body goes out in one write with its length; a large one (an upload) is streamed.
             body = await request.body() if small else request.stream()
+        query = request.scope["query_string"]
+        # The query string goes on as the caller wrote it (as a reverse proxy does), not decoded and re-encoded.
+        target = f"{path}?{query.decode('latin-1')}" if query else path
         response = await self.client.client(service).forward(
-            route.method,
-            path,
-            operation=route.operation,
-            params=list(request.query_params.multi_items()),
-            headers=headers,
-            content=body,
+            route.method, target, operation=route.operation, headers=headers, content=body
         )
         return CachedAnswer(
             status_code=response.status_code,
