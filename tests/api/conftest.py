@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
@@ -40,6 +42,42 @@ def register(tracking_uri: str, folder: Path, name: str, *, seed: int = 0, rows:
         evaluation=None,
         test_size=0.2,
         params={"max_char_features": 2000, "max_word_features": 1000},
+        tracking_uri=tracking_uri,
+    )
+    return str(train_and_register(spec, _Outbox())["model_version"])
+
+
+def tabular_csv(
+    rows: int, *, seed: int = 0, shift: float = 0.0, colours: tuple[str, ...] = ("red", "green", "blue")
+) -> str:
+    """A small, learnable tabular dataset (x1, x2, colour -> label "yes" when x1 + x2 > 0) as CSV text."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "x1": rng.normal(shift, 1.0, rows).round(4),
+            "x2": rng.normal(0.0, 1.0, rows).round(4),
+            "colour": rng.choice(list(colours), rows),
+        }
+    )
+    frame["label"] = np.where(frame["x1"] + frame["x2"] > 0, "yes", "no")
+    return str(frame.to_csv(index=False))
+
+
+def register_tabular(tracking_uri: str, folder: Path, name: str, *, rows: int = 200) -> str:
+    """Train a small tabular classifier and register it, exactly as a training job does; the version."""
+    data = folder / f"{name}.csv"
+    data.write_text(tabular_csv(rows))
+    ref = DatasetRef(
+        name=name, version=1, path=str(data), format="csv", sha256="0" * 64, text_column=None, label_column="label"
+    )
+    spec = JobSpec(
+        job_id=uuid.uuid4().hex[:16],
+        model_name=name,
+        task="tabular_classification",
+        datasets=[ref],
+        evaluation=None,
+        test_size=0.2,
+        params={"model": "linear"},
         tracking_uri=tracking_uri,
     )
     return str(train_and_register(spec, _Outbox())["model_version"])

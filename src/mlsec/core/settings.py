@@ -342,4 +342,11 @@ class ServingSettings(BaseSettings):
         True, description="Serve text classifiers through the compiled path (checked equal at load); off: the pipeline."
     )
     store_text: bool = Field(False, description="Store raw input text in the prediction log (off: only its hash).")
+    projection_fraction: float = Field(
+        0.25,
+        ge=0,
+        le=1,
+        description="Share of logged texts (chosen by their hash) that get the model's feature projection proj_* "
+        "for drift, computed in the log writer; 0: none.",
+    )
     log_queue: int = Field(10_000, ge=10, le=1_000_000, description="Prediction-log records waiting at most.")

@@ -18,6 +18,8 @@ Supported: [TextColumnSelector] -> FeatureUnion of TfidfVectorizer (analyzer "wo
 token pattern, or "char_wb"; any n-gram range, lowercase, accent stripping, sublinear tf, idf, l1/l2
 norm, binary) -> CalibratedClassifierCV (sigmoid, binary, linear estimators), optionally wrapped in
 FixedThresholdClassifier(FrozenEstimator(...)). That is every text model `mlsec.ml.training` produces.
+`compile_linear_features` compiles the feature union alone times any weights: a projection of the model's
+features (mlsec.ml.projection) then costs what a prediction does, not a scikit-learn `transform`.
 """
 
 from __future__ import annotations
@@ -344,6 +346,47 @@ class CompiledTextClassifier:
 
     def predict(self, texts: Sequence[Any]) -> np.ndarray[Any, Any]:
         return self.labels(self.predict_proba(texts))
+
+
+class CompiledLinearFeatures:
+    """`features.transform(texts) @ weights` for a fitted feature union, without building the TF-IDF matrix:
+    the same blocks as the classifier's, with `weights` (n_features, k) in place of its coefficients."""
+
+    def __init__(self, blocks: list[_Block]):
+        self._blocks = blocks
+
+    def transform(self, texts: Sequence[Any]) -> np.ndarray[Any, Any]:
+        """(len(texts), k) values, in chunks of a few dozen texts like `predict_proba`."""
+        documents = [as_text(text) for text in texts]
+        width = self._blocks[0].weights.shape[1]
+        if not documents:
+            return np.zeros((0, width), dtype=np.float64)
+        parts = []
+        for start in range(0, len(documents), _CHUNK):
+            chunk = documents[start : start + _CHUNK]
+            values = self._blocks[0].margins(chunk)
+            for block in self._blocks[1:]:
+                values += block.margins(chunk)
+            parts.append(values)
+        return np.concatenate(parts)
+
+
+def compile_linear_features(
+    features: Any, weights: np.ndarray[Any, Any], probes: Iterable[str] = ()
+) -> CompiledLinearFeatures:
+    """The compiled equivalent of `features.transform(texts) @ weights` (a projection of the model's
+    features, say), checked against scikit-learn on PROBE_TEXTS and `probes` to 1e-9; NotCompilableError
+    naming the reason otherwise. `features` is the fitted FeatureUnion of a text pipeline."""
+    matrix = np.asarray(weights, dtype=np.float64)
+    if matrix.ndim != 2:
+        raise NotCompilableError(f"weights of shape {matrix.shape}; expected (n_features, k)")
+    compiled = CompiledLinearFeatures(_blocks(features, matrix))
+    texts = [*PROBE_TEXTS, *probes]
+    expected = np.asarray(features.transform(np.asarray(texts, dtype=object)) @ matrix, dtype=np.float64)
+    difference = float(np.max(np.abs(expected - compiled.transform(texts))))
+    if not difference <= _TOLERANCE:
+        raise NotCompilableError(f"compiled values differ from scikit-learn's by {difference:.3g}")
+    return compiled
 
 
 def compile_text_classifier(model: Any, probes: Iterable[str] = ()) -> CompiledTextClassifier:

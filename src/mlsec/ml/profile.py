@@ -10,7 +10,7 @@ model's own scores.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -178,17 +178,28 @@ def build_text_profile(
     *,
     scores: np.ndarray[Any, Any] | None = None,
     labels: Sequence[Any] | None = None,
+    extra: Mapping[str, np.ndarray[Any, Any]] | None = None,
     bins: int = 10,
     sample_size: int = 1000,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """Profile of a text dataset: every TEXT_FEATURES feature, the model's scores and the labels when given."""
+    """Profile of a text dataset: every TEXT_FEATURES feature, the model's scores and the labels when given.
+
+    `extra` adds numeric features with one value per text, profiled the same way: the projection of the
+    model's own features (`proj_0`, ... from mlsec.ml.projection), which serving logs per prediction too.
+    """
     features = {
         name: numeric_profile(values, bins=bins, sample_size=sample_size, seed=seed)
         for name, values in text_features(texts).items()
     }
     if scores is not None:
         features["score"] = numeric_profile(np.asarray(scores), bins=bins, sample_size=sample_size, seed=seed)
+    for name, values in (extra or {}).items():
+        if name in features:
+            raise ValueError(f"extra feature {name!r} collides with a built-in one")
+        if len(values) != len(texts):
+            raise ValueError(f"extra feature {name!r} has {len(values)} values for {len(texts)} texts")
+        features[name] = numeric_profile(values, bins=bins, sample_size=sample_size, seed=seed)
     profile: dict[str, Any] = {"kind": "text", "version": PROFILE_VERSION, "rows": len(texts), "features": features}
     if labels is not None:
         profile["labels"] = categorical_profile(labels)

@@ -1,8 +1,9 @@
 """Training runs: split, fit, choose a threshold, evaluate on held-out rows, profile. No MLflow here.
 
 The result carries everything a caller logs or registers (model, metrics, plots, reference profile,
-input example), so the tracking code stays a thin layer and these functions are testable without a
-server. Binary classifiers get a decision threshold chosen on a validation split carved out of the
+input example, and for text models the projection of the model's features that drift monitoring applies to
+live traffic), so the tracking code stays a thin layer and these functions are testable without a server.
+Binary classifiers get a decision threshold chosen on a validation split carved out of the
 training part (never on the test rows, whose metrics would otherwise flatter the model); the final model
 is then refit on the whole training part and evaluated once on the test rows at that threshold.
 """
@@ -44,6 +45,7 @@ from mlsec.ml.evaluation import (
 )
 from mlsec.ml.params import parse_params
 from mlsec.ml.profile import build_tabular_profile, build_text_profile
+from mlsec.ml.projection import Projection, fit_projection
 from mlsec.ml.text_model import TextModelParams, build_text_classifier
 
 ProgressCallback = Callable[[int, str], None]  # (percent 0-100, step name); called with increasing percent
@@ -66,6 +68,7 @@ class TrainingResult:
     plots: dict[str, bytes]  # file name -> PNG bytes
     profile: dict[str, Any]  # reference profile of the training data
     input_example: pd.DataFrame  # up to 5 training rows of the model's input columns
+    projection: Projection | None = None  # text models: the projection whose proj_* features the profile holds
 
 
 @dataclass(frozen=True)
@@ -297,7 +300,11 @@ def train_text_classifier(
     report(85, "profiling")
     train_proba = classifier.predict_proba(matrix)
     scores = train_proba[:, 1] if classes.size == 2 else train_proba.max(axis=1)
-    profile = build_text_profile(list(texts), scores=scores, labels=list(map(str, y)), seed=params.seed)
+    projection = fit_projection(matrix, seed=params.seed)
+    projected = projection.columns(projection.transform(matrix)) if projection is not None else None
+    profile = build_text_profile(
+        list(texts), scores=scores, labels=list(map(str, y)), extra=projected, seed=params.seed
+    )
     metrics = {
         **evaluation.metrics,
         "train_rows": len(fit_part),
@@ -315,6 +322,7 @@ def train_text_classifier(
         plots=evaluation.plots,
         profile=profile,
         input_example=_example(fit_part[["text"]], fit_part["label"]),
+        projection=projection,
     )
     report(100, "done")
     return result

@@ -54,6 +54,7 @@ async def serving(
         default_alias=settings.default_alias,
         threads=settings.threads,
         compile_text=settings.compile_models,
+        projection=settings.projection_fraction > 0,
         on_event=announce,
     )
     log = PredictionLog(
@@ -61,7 +62,7 @@ async def serving(
         log_table,
         metrics=PredictionLogMetrics(registry),
         max_queue=settings.log_queue,
-        prepare=completer(store_text=settings.store_text),
+        prepare=completer(store_text=settings.store_text, projection_fraction=settings.projection_fraction),
     )
     state = ServingState(
         repository=repository,

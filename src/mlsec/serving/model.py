@@ -8,6 +8,7 @@ MLflow's global state, so one process can serve from any registry without `mlflo
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import shutil
 import tempfile
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from mlsec.ml.compiled_text import CompiledTextClassifier, NotCompilableError, compile_text_classifier
+from mlsec.ml.projection import PROJECTION_ARTIFACT, TextProjector, load_projection
 from mlsec.serving.errors import (
     InvalidInputError,
     ModelLoadError,
@@ -33,6 +35,7 @@ from mlsec.serving.errors import (
     VersionNotFoundError,
 )
 
+logger = logging.getLogger("mlsec.serving.model")
 TASK_TAG = "mlsec.task"
 THRESHOLD_TAG = "mlsec.threshold"
 TEXT_TASK = "text_classification"
@@ -76,6 +79,7 @@ class LoadedModel:
     input_types: dict[str, str] = field(default_factory=dict)  # column -> MLflow signature type ("double", ...)
     compiled: CompiledTextClassifier | None = None  # the vectorised equivalent of `model`, when it has one
     inference_note: str | None = None  # why a text model runs through its pipeline instead
+    projector: TextProjector | None = None  # proj_* drift features for the log writer; None: the run has none
 
     @property
     def inference(self) -> str:
@@ -330,13 +334,17 @@ def _threshold(tags: Mapping[str, str]) -> float | None:
         return None
 
 
-def load_model(tracking_uri: str, name: str, version: str, *, compile_text: bool = True) -> LoadedModel:
+def load_model(
+    tracking_uri: str, name: str, version: str, *, compile_text: bool = True, projection: bool = True
+) -> LoadedModel:
     """Blocking: download `models:/{name}/{version}` and deserialise it (sklearn flavor through skops, with
     the allow-list recorded at logging time; other flavors as pyfunc, predict only).
 
     With `compile_text`, a text classifier also gets its compiled inference path (checked against the
     pipeline on probe texts and the model's input example); a model that cannot be compiled is served by
-    its pipeline, with the reason in `inference_note`.
+    its pipeline, with the reason in `inference_note`. With `projection`, a text classifier whose training
+    run logged `reference/projection.npz` gets the projector of its proj_* drift features; without one
+    (older models) or with one that does not fit, it is served all the same.
 
     Any failure, the registry's included, raises ModelLoadError: callers resolve the version first, so
     a failure here means the registered content is unusable.
@@ -362,12 +370,16 @@ def load_model(tracking_uri: str, name: str, version: str, *, compile_text: bool
         input_types = _input_types(signature)
         tags = dict(found.tags or {})
         compiled: CompiledTextClassifier | None = None
+        projector: TextProjector | None = None
         note: str | None = None
         if "sklearn" in meta.flavors:
             model = mlflow.sklearn.load_model(str(local))
             classes = [str(c) for c in getattr(model, "classes_", [])]
-            if compile_text and _task(tags, input_columns, classes).startswith("text"):
+            text = _task(tags, input_columns, classes).startswith("text")
+            if compile_text and text:
                 compiled, note = _compiled(model, _example_texts(meta, local))
+            if projection and text and found.run_id:
+                projector = _projector(client, found.run_id, model, workdir, compile_features=compile_text)
         else:
             model = mlflow.pyfunc.load_model(str(local))
             classes = []
@@ -388,6 +400,7 @@ def load_model(tracking_uri: str, name: str, version: str, *, compile_text: bool
             input_types=input_types,
             compiled=compiled,
             inference_note=note,
+            projector=projector,
         )
     except Exception as exc:
         raise ModelLoadError(name, str(version), f"{type(exc).__name__}: {str(exc)[:500]}") from exc
@@ -408,6 +421,27 @@ def _compiled(model: Any, examples: list[str]) -> tuple[CompiledTextClassifier |
         return None, str(exc)
     except Exception as exc:
         return None, f"compiling failed: {type(exc).__name__}: {str(exc)[:200]}"
+
+
+def _projector(client: Any, run_id: str, model: Any, workdir: Path, *, compile_features: bool) -> TextProjector | None:
+    """The proj_* projector from the run's projection artifact, or None: absent (a model trained before
+    projections, logged at info) or unusable (MLflow failing, a file that does not fit the model: a warning).
+    Drift features are an extra; they never keep a model from being served."""
+    folder, _, file_name = PROJECTION_ARTIFACT.rpartition("/")
+    try:
+        if file_name not in {Path(entry.path).name for entry in client.list_artifacts(run_id, folder)}:
+            logger.info("serving.projection.absent", extra={"run_id": run_id})
+            return None
+        target = workdir / "projection"
+        target.mkdir(exist_ok=True)
+        path = client.download_artifacts(run_id, PROJECTION_ARTIFACT, dst_path=str(target))
+        return TextProjector.for_model(model, load_projection(Path(path)), compile_features=compile_features)
+    except Exception as exc:
+        logger.warning(
+            "serving.projection.unusable",
+            extra={"run_id": run_id, "error": f"{type(exc).__name__}: {str(exc)[:200]}"},
+        )
+        return None
 
 
 def _example_texts(meta: Any, local: Path) -> list[str]:

@@ -169,6 +169,7 @@ class ModelRepository:
         default_alias: str = "champion",
         threads: int = 2,
         compile_text: bool = True,
+        projection: bool = True,
         on_event: Callable[[ServingEvent], None] | None = None,
     ):
         self.tracking_uri = tracking_uri
@@ -180,6 +181,7 @@ class ModelRepository:
         self.default_alias = default_alias
         self._limiter = anyio.CapacityLimiter(threads)
         self.compile_text = compile_text
+        self.projection = projection  # load text models' drift projections (for the log writer)
         self._on_event = on_event
         self._entries: dict[tuple[str, str], _Entry] = {}
         self._bindings: dict[tuple[str, str], str] = {}  # (name, alias) -> version
@@ -459,7 +461,7 @@ class ModelRepository:
     async def _load(self, entry: _Entry) -> None:
         try:
             model = await self._in_thread(
-                functools.partial(load_model, compile_text=self.compile_text),
+                functools.partial(load_model, compile_text=self.compile_text, projection=self.projection),
                 self.tracking_uri,
                 entry.name,
                 entry.version,

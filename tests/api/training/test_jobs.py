@@ -42,6 +42,8 @@ async def test_train_registers_champion_then_challenger(client: httpx.AsyncClien
         "training_data.json",
         "reference",
     } <= artifacts
+    references = {a.path for a in mlflow.list_artifacts(run.info.run_id, "reference")}
+    assert references == {"reference/profile.json", "reference/projection.npz"}
     version = mlflow.get_model_version_by_alias(model, "champion")
     assert version.version == job["model_version"]
     assert 0 < float(version.tags["mlsec.threshold"]) < 1

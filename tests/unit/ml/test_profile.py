@@ -145,6 +145,20 @@ def test_text_profile_is_json_with_scores_and_labels() -> None:
     assert "labels" not in build_text_profile(texts)
 
 
+def test_text_profile_takes_extra_numeric_features_per_text() -> None:
+    texts = random_texts(50, seed=4)
+    projected = {"proj_0": np.linspace(-1, 1, 50), "proj_1": np.zeros(50)}
+    result = build_text_profile(texts, scores=np.linspace(0, 1, 50), extra=projected, seed=3)
+    assert set(result["features"]) == {*TEXT_FEATURES, "score", "proj_0", "proj_1"}
+    assert result["features"]["proj_0"] == numeric_profile(projected["proj_0"], seed=3)
+    assert result["features"]["proj_1"]["std"] == 0.0
+    json.dumps(result, allow_nan=False)
+    with pytest.raises(ValueError, match="collides"):
+        build_text_profile(texts, scores=np.zeros(50), extra={"score": np.zeros(50)})
+    with pytest.raises(ValueError, match="49 values for 50 texts"):
+        build_text_profile(texts, extra={"proj_0": np.zeros(49)})
+
+
 def test_tabular_profile_is_json_and_keeps_the_label_apart() -> None:
     frame = pd.DataFrame(
         {

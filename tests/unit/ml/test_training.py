@@ -62,6 +62,14 @@ def test_text_classifier_learns_synthetic_injections_and_reports_progress() -> N
     assert result.profile["kind"] == "text"
     assert result.profile["rows"] == 160
     assert "score" in result.profile["features"]
+    assert result.projection is not None
+    names = ["proj_0", "proj_1", "proj_2", "proj_3"]
+    assert result.projection.names == names and set(names) <= set(result.profile["features"])
+    texts = result.model.named_steps["select"].transform(prompt_frame(200))
+    matrix = result.model.named_steps["features"].transform(texts)
+    assert result.projection.n_features == matrix.shape[1]
+    assert all(result.profile["features"][name]["count"] == 160 for name in names)
+    assert result.profile["features"]["proj_0"]["std"] > 0
     assert list(result.input_example.columns) == ["text"]
     assert 1 <= len(result.input_example) <= 5
     assert result.model.predict_proba(result.input_example).shape == (len(result.input_example), 2)
@@ -147,6 +155,7 @@ def test_tabular_classification_beats_the_majority_class(model: str) -> None:
     assert list(result.input_example.columns) == [*(f"x{i}" for i in range(6)), "colour"]
     assert result.profile["kind"] == "tabular"
     assert "label" not in result.profile["features"]
+    assert result.projection is None
     untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(result.model))
     assert set(untrusted) <= set(SKOPS_TRUSTED_TYPES)
     assert_json(result)

@@ -6,7 +6,7 @@ blocks the event loop. An ad-hoc check's verdict is the detector's; a stored run
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,8 +26,9 @@ SCORE_FEATURE = "score"
 """The model's own output among the live features: when it drifts, the model's behaviour moved (model drift)."""
 
 
-def drift_config(options: DriftOptions | DriftSettings) -> DriftConfig:
-    """The detector's config from a request's options or a model's stored drift settings."""
+def drift_config(options: DriftOptions | DriftSettings, *, leave_out: Collection[str] = ()) -> DriftConfig:
+    """The detector's config from a request's options or a model's stored drift settings; `leave_out` names
+    features this check does not test (too few values), whose overrides are then dropped, not an error."""
     try:
         return DriftConfig(
             alpha=options.alpha,
@@ -37,6 +38,7 @@ def drift_config(options: DriftOptions | DriftSettings) -> DriftConfig:
             feature_overrides={
                 name: FeatureOverride(tests=o.tests, alpha=o.alpha, thresholds=o.thresholds.as_dict())
                 for name, o in options.features.items()
+                if name not in leave_out
             },
         )
     except ValueError as exc:

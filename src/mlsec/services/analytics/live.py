@@ -4,17 +4,25 @@ The reference is the profile logged with the model version at training (`referen
 MLflow run: per feature a seeded sample of up to 1,000 values, or category counts). The window is read from
 both serving services' prediction logs (the gateway's unified predictions go to the model cache first), the
 newest `max_rows` predictions of the version now served. For text models the features are those the
-serving services log per prediction: length, word count, character-class shares and the model's score; the
-score's drift is reported as model drift.
+serving services log per prediction: length, word count, character-class shares, the model's score, and
+for a hash-chosen sample of the predictions the projection of the model's own features (`proj_*`); the
+score's drift is reported as model drift, the rest as data drift.
+
+A prediction outside the projection sample has no `proj_*` value at all, which is not a missing value: it
+is left out of that feature rather than counted as missing. A feature with fewer values in the window than
+`min_rows` (a young window, a small sample) is not tested; the check says which and why
+(`report.skipped_features`) and tests the others.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mlsec.client import ServiceCallError
 from mlsec.core.errors import ServiceUnavailableError
+from mlsec.ml.projection import is_projection_feature
 from mlsec.services.analytics.errors import NotEnoughTrafficError, ReferenceNotFoundError
 from mlsec.services.analytics.references import reference_columns
 from mlsec.services.analytics.schemas.config import DriftSettings
@@ -77,8 +85,32 @@ async def _run_id(analytics: Analytics, model_name: str, version: str) -> str:
 
 
 def current_columns(records: list[dict[str, Any]], names: list[str]) -> dict[str, list[Any]]:
-    """The window's side of a check: each reference feature's value per prediction (None when absent)."""
-    return {name: [record["features"].get(name) for record in records] for name in names}
+    """The window's side of a check: each reference feature's value per prediction (None when absent, a
+    missing value), except projection features, which only the sampled predictions have."""
+    return {
+        name: [record["features"][name] for record in records if name in record["features"]]
+        if is_projection_feature(name)
+        else [record["features"].get(name) for record in records]
+        for name in names
+    }
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and not math.isfinite(value))
+
+
+def thin_features(current: dict[str, list[Any]], *, rows: int, min_values: int) -> dict[str, str]:
+    """Features of the window with fewer than `min_values` values (missing ones aside): why each is not tested."""
+    skipped: dict[str, str] = {}
+    for name, values in current.items():
+        count = sum(1 for value in values if _present(value))
+        if count < min_values:
+            sample = " (projection sample)" if is_projection_feature(name) else ""
+            skipped[name] = (
+                f"{count} of the window's {rows} predictions have a value{sample}; a feature needs at least "
+                f"min_rows ({min_values}) to be tested"
+            )
+    return skipped
 
 
 async def gather_window(
@@ -96,11 +128,14 @@ async def gather_window(
     records, sources = await window_records(analytics, model_name, version, since=start, max_rows=drift.max_rows)
     if len(records) < drift.min_rows:
         raise NotEnoughTrafficError(model_name, len(records), drift.min_rows, minutes)
+    current = current_columns(records, list(reference))
+    skipped = thin_features(current, rows=len(records), min_values=drift.min_rows)
     return {
         "version": version,
-        "reference": reference,
-        "current": current_columns(records, list(reference)),
-        "categorical": categorical,
+        "reference": {name: values for name, values in reference.items() if name not in skipped},
+        "current": {name: values for name, values in current.items() if name not in skipped},
+        "categorical": [name for name in categorical if name not in skipped],
+        "skipped": skipped,
         "window": (start, end),
         "sources": sources,
     }

@@ -48,12 +48,12 @@ async def check_model(
         data["current"],
         categorical=data["categorical"],
         tests=config.drift.tests,
-        config=drift.drift_config(config.drift),
+        config=drift.drift_config(config.drift, leave_out=data["skipped"]),
     )
     run = drift.new_run(
         report, source=source, model_name=model_name, model_version=data["version"], window=data["window"]
     )
-    run.report = {**run.report, "sources": data["sources"]}
+    run.report = {**run.report, "sources": data["sources"], "skipped_features": data["skipped"]}
     session.add(run)
     await session.flush()
     analytics.last_check_at = run.created_at

@@ -120,6 +120,7 @@ def _log_to_mlflow(spec: JobSpec, result: Any, outbox: Outbox) -> dict[str, Any]
     from mlflow import MlflowClient
     from mlflow.models import infer_signature
 
+    from mlsec.ml.projection import PROJECTION_ARTIFACT
     from mlsec.ml.threshold import with_threshold
 
     mlflow.set_tracking_uri(spec.tracking_uri)
@@ -164,6 +165,8 @@ def _log_to_mlflow(spec: JobSpec, result: Any, outbox: Outbox) -> dict[str, Any]
             mlflow.log_artifacts(str(folder))
             (folder / "reference").mkdir()
             (folder / "reference" / "profile.json").write_text(json.dumps(result.profile))
+            if result.projection is not None:  # what serving applies to live texts for the profile's proj_*
+                result.projection.save(folder / PROJECTION_ARTIFACT)
             mlflow.log_artifacts(str(folder / "reference"), artifact_path="reference")
         outbox.put(("progress", 92, "registering model"))
         example = result.input_example
