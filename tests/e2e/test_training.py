@@ -89,7 +89,8 @@ def test_upload_train_follow_and_find_it_in_mlflow(
     assert float(run.data.metrics["f1"]) > 0.9
     artifacts = {a.path for a in mlflow.list_artifacts(run.info.run_id)}
     assert {"confusion_matrix.png", "roc_curve.png", "pr_curve.png", "classification_report.json"} <= artifacts
-    assert [a.path for a in mlflow.list_artifacts(run.info.run_id, "reference")] == ["reference/profile.json"]
+    reference = sorted(a.path for a in mlflow.list_artifacts(run.info.run_id, "reference"))
+    assert reference == ["reference/profile.json", "reference/projection.npz"]  # the drift baseline
     champion = mlflow.get_model_version_by_alias("e2e-detector", "champion")
     assert champion.version == job["model_version"]
     assert champion.run_id == run.info.run_id

@@ -63,12 +63,12 @@ def test_text_classifier_learns_synthetic_injections_and_reports_progress() -> N
     assert result.profile["rows"] == 160
     assert "score" in result.profile["features"]
     assert result.projection is not None
-    names = ["proj_0", "proj_1", "proj_2", "proj_3"]
-    assert result.projection.names == names and set(names) <= set(result.profile["features"])
+    projected = ["proj_0", "proj_1", "proj_2", "proj_3"]
+    assert result.projection.names == projected and set(projected) <= set(result.profile["features"])
     texts = result.model.named_steps["select"].transform(prompt_frame(200))
     matrix = result.model.named_steps["features"].transform(texts)
     assert result.projection.n_features == matrix.shape[1]
-    assert all(result.profile["features"][name]["count"] == 160 for name in names)
+    assert all(result.profile["features"][name]["count"] == 160 for name in projected)
     assert result.profile["features"]["proj_0"]["std"] > 0
     assert list(result.input_example.columns) == ["text"]
     assert 1 <= len(result.input_example) <= 5
