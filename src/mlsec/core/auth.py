@@ -215,6 +215,20 @@ class Principal:
         return f"{self.kind}:{self.key_id or self.subject}"
 
 
+CALLER_HEADER = "X-Mlsec-Caller"
+"""Who called the gateway (a principal's `identity`), passed on with the calls it forwards, for audit fields
+(who acknowledged an alert, who moved a champion). Only the gateway sets it: the header a client sends the
+gateway is not forwarded, and a service reachable from outside the machine takes calls only with the
+internal service token, so only a trusted peer can name a caller."""
+_CALLER = re.compile(r"^[A-Za-z0-9_.:@-]{1,100}$")
+
+
+def caller_of(headers: Mapping[str, str]) -> str | None:
+    """The caller the gateway named in `X-Mlsec-Caller`; None when absent or not a well-formed identity."""
+    value = headers.get(CALLER_HEADER)
+    return value if value is not None and _CALLER.match(value) else None
+
+
 # ----- the internal service token ---------------------------------------------------------------
 
 SERVICE_TOKEN_HEADER = "X-Mlsec-Service-Token"  # noqa: S105 - a header name, not a secret

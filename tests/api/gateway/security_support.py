@@ -72,9 +72,12 @@ class Gateway:
 
 
 @asynccontextmanager
-async def running_gateway(settings: Settings, own: GatewaySettings | None = None) -> AsyncIterator[Gateway]:
-    """Start the real gateway app in process (lifespan included) and hand out a client."""
-    app = create_app(isolated(settings), own or gateway_settings())
+async def running_gateway(
+    settings: Settings, own: GatewaySettings | None = None, **reachable: Any
+) -> AsyncIterator[Gateway]:
+    """Start the real gateway app in process (lifespan included) and hand out a client; every service is
+    unreachable but those `reachable` names (`analytics_url="http://..."`)."""
+    app = create_app(isolated(settings, **reachable), own or gateway_settings())
     async for http in started_client(app):
         key = read_credentials(credentials_path(settings))
         assert key is not None

@@ -31,13 +31,15 @@ from starlette.types import Receive, Scope, Send
 
 from mlsec.client import CLIENT_CLASSES, Endpoint, MainAPIClient, ServiceCallError, endpoints
 from mlsec.client.endpoint import CACHE_TTL_SECONDS
+from mlsec.core.auth import CALLER_HEADER, Principal
 from mlsec.core.cache import Cache
 from mlsec.core.errors import ServiceUnavailableError
 
 # Response headers a service's answer keeps through the gateway (hop-by-hop and length headers are not).
 _PASSED_HEADERS = ("content-type", "content-disposition", "retry-after", "www-authenticate", "location")
 # Request headers forwarded to the service; credentials of the gateway's caller are not (services trust the
-# gateway through the internal service token).
+# gateway through the internal service token), nor is a caller's own X-Mlsec-Caller: the gateway names the
+# caller it authenticated.
 _FORWARDED_HEADERS = ("content-type", "accept", "content-length")
 CACHE_HEADER = "X-Mlsec-Cache"
 _BUFFERED_BODY_BYTES = 1024 * 1024
@@ -137,6 +139,9 @@ class GatewayProxy:
 
     async def _call(self, service: str, route: Endpoint, path: str, request: Request) -> CachedAnswer:
         headers = {name: value for name in _FORWARDED_HEADERS if (value := request.headers.get(name)) is not None}
+        principal = getattr(request.state, "principal", None)
+        if isinstance(principal, Principal):  # the guard's verdict: who the service should record as the caller
+            headers[CALLER_HEADER] = principal.identity
         body: bytes | AsyncIterator[bytes] | None = None
         if route.method != "GET":
             length = request.headers.get("content-length", "")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, BackgroundTasks, File, Form, Path, Query, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Form, Path, Query, Request, UploadFile
 
 from mlsec.core.app import SessionDep
+from mlsec.core.auth import caller_of
 from mlsec.core.errors import InvalidInputError, PayloadTooLargeError
 from mlsec.services.analytics import configs, drift, monitor, retrain
 from mlsec.services.analytics.dependencies import AnalyticsDep
@@ -169,9 +170,13 @@ async def get_drift_alerts(
 
 
 @router.post("/drift/alerts/{alert_id}/acknowledge", response_model=DriftAlertRead)
-async def acknowledge_drift_alert(alert_id: int, body: AcknowledgeRequest, session: SessionDep) -> DriftAlertRead:
-    """Acknowledge an alert: it stops counting as open; when, and the note, are kept."""
-    return DriftAlertRead.model_validate(await drift.acknowledge(session, alert_id=alert_id, by="api", note=body.note))
+async def acknowledge_drift_alert(
+    alert_id: int, body: AcknowledgeRequest, session: SessionDep, request: Request
+) -> DriftAlertRead:
+    """Acknowledge an alert: it stops counting as open; who (the caller the gateway names, else "api"), when,
+    and the note are kept."""
+    by = caller_of(request.headers) or "api"
+    return DriftAlertRead.model_validate(await drift.acknowledge(session, alert_id=alert_id, by=by, note=body.note))
 
 
 @router.get("/drift/config/{model_name}", response_model=DriftConfigRead)

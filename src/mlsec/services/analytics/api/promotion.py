@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from mlsec.core.app import SessionDep
+from mlsec.core.auth import caller_of
 from mlsec.services.analytics import promotion
 from mlsec.services.analytics.dependencies import AnalyticsDep
 from mlsec.services.analytics.schemas.drift import MODEL_NAME
@@ -24,17 +25,18 @@ ModelPath = Annotated[str, Path(pattern=MODEL_NAME)]
 
 @router.post("/promotion/evaluate/{model_name}", response_model=PromotionRecordRead)
 async def evaluate_promotion(
-    model_name: ModelPath, body: PromotionEvaluate, session: SessionDep, analytics: AnalyticsDep
+    model_name: ModelPath, body: PromotionEvaluate, session: SessionDep, analytics: AnalyticsDep, request: Request
 ) -> PromotionRecordRead:
     """Challenger against champion on the held-out labelled feedback and the red-team suite; the champion
-    alias moves only when every criterion holds. The decision and its evidence go to the ledger."""
+    alias moves only when every criterion holds. The decision and its evidence go to the ledger, with who
+    asked (the caller the gateway names, else "api")."""
     record = await promotion.evaluate(
         analytics,
         session,
         model_name=model_name,
         challenger_version=body.challenger_version,
         promote=body.promote,
-        actor="api",
+        actor=caller_of(request.headers) or "api",
     )
     return PromotionRecordRead.model_validate(record)
 
