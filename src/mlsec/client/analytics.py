@@ -173,10 +173,17 @@ class AnalyticsClient(ServiceClient):
 
     @endpoint("GET", "/export/production-data/{model_name}")
     async def export_production_data(
-        self, model_name: str, *, since: datetime | None = None, until: datetime | None = None, fmt: str = "csv"
+        self,
+        model_name: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        fmt: str = "csv",
+        part: str = "training",
     ) -> bytes:
-        """`GET /export/production-data/{model}`: labelled production texts, as a training dataset file."""
-        params = _params(since=since, until=until, format=fmt)
+        """`GET /export/production-data/{model}`: labelled production texts, as a training dataset file; by
+        default without the held-out part promotions are judged on (`part`: training, holdout or all)."""
+        params = _params(since=since, until=until, format=fmt, part=part)
         return (await self.request("GET", f"/export/production-data/{model_name}", params=params)).content
 
     # --- red team ------------------------------------------------------------------------------------------

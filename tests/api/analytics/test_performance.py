@@ -19,6 +19,7 @@ from mlsec.core.events import Event
 from mlsec.core.settings import Settings
 from mlsec.ml.datasets import inspect_dataset
 from mlsec.services.analytics.app import create_app
+from mlsec.services.analytics.feedback_data import is_holdout
 from tests.api.analytics.conftest import analytics_settings
 from tests.conftest import started_client
 
@@ -140,7 +141,7 @@ async def test_invalid_feedback_batches_are_422(analytics: httpx.AsyncClient, bo
 
 async def test_blank_text_is_not_kept(analytics: httpx.AsyncClient) -> None:
     await send(analytics, [item(text="   "), item(text="kept")])
-    exported = await analytics.get("/export/production-data/guard", params={"format": "jsonl"})
+    exported = await analytics.get("/export/production-data/guard", params={"format": "jsonl", "part": "all"})
     assert [json.loads(line)["text"] for line in exported.text.splitlines()] == ["kept"]
 
 
@@ -303,7 +304,7 @@ async def _awkward_feedback(client: httpx.AsyncClient) -> None:
 
 async def test_csv_export_round_trips_awkward_texts(analytics: httpx.AsyncClient, tmp_path: Path) -> None:
     await _awkward_feedback(analytics)
-    response = await analytics.get("/export/production-data/guard")
+    response = await analytics.get("/export/production-data/guard", params={"part": "all"})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")
     today = datetime.now(UTC).strftime("%Y-%m-%d")
@@ -323,7 +324,7 @@ async def test_csv_export_round_trips_awkward_texts(analytics: httpx.AsyncClient
 
 async def test_jsonl_export_round_trips(analytics: httpx.AsyncClient, tmp_path: Path) -> None:
     await _awkward_feedback(analytics)
-    response = await analytics.get("/export/production-data/guard", params={"format": "jsonl"})
+    response = await analytics.get("/export/production-data/guard", params={"format": "jsonl", "part": "all"})
     assert response.status_code == 200
     assert response.headers["content-disposition"].endswith(".jsonl")
     rows = [json.loads(line) for line in response.content.decode().splitlines()]
@@ -336,7 +337,8 @@ async def test_jsonl_export_round_trips(analytics: httpx.AsyncClient, tmp_path: 
 
 async def test_export_streams_many_pages_in_order(analytics: httpx.AsyncClient) -> None:
     await send(analytics, [item(text=f"text {i}", true_label=str(i % 2)) for i in range(2_500)])
-    async with analytics.stream("GET", "/export/production-data/guard", params={"format": "jsonl"}) as response:
+    params = {"format": "jsonl", "part": "all"}
+    async with analytics.stream("GET", "/export/production-data/guard", params=params) as response:
         assert response.headers["x-export-rows"] == "2500"
         chunks = [chunk async for chunk in response.aiter_raw()]
     rows = [json.loads(line) for line in b"".join(chunks).decode().splitlines()]
@@ -348,9 +350,28 @@ async def test_export_since_and_until_follow_the_time_basis(analytics: httpx.Asy
         analytics,
         [item(text="old", predicted_at=at(48)), item(text="middle", predicted_at=at(24)), item(text="new")],
     )
-    params = {"format": "jsonl", "since": at(30), "until": at(1)}
+    params = {"format": "jsonl", "since": at(30), "until": at(1), "part": "all"}
     response = await analytics.get("/export/production-data/guard", params=params)
     assert [json.loads(line)["text"] for line in response.text.splitlines()] == ["middle"]
+
+
+async def test_export_leaves_out_the_held_out_feedback_unless_asked(analytics: httpx.AsyncClient) -> None:
+    """Promotions are judged on the held-out part: a dataset exported for retraining must not contain it."""
+    texts = [f"feedback text {i}" for i in range(200)]
+    await send(analytics, [item(text=t) for t in texts])
+    held = {t for t in texts if is_holdout(t)}
+    assert 30 < len(held) < 100  # about 30%
+
+    def exported(response: httpx.Response) -> set[str]:
+        assert response.status_code == 200, response.text
+        assert response.headers["x-export-rows"] == str(len(response.text.splitlines()))
+        return {json.loads(line)["text"] for line in response.text.splitlines()}
+
+    path, jsonl = "/export/production-data/guard", {"format": "jsonl"}
+    assert exported(await analytics.get(path, params=jsonl)) == set(texts) - held
+    assert exported(await analytics.get(path, params={**jsonl, "part": "training"})) == set(texts) - held
+    assert exported(await analytics.get(path, params={**jsonl, "part": "holdout"})) == held
+    assert exported(await analytics.get(path, params={**jsonl, "part": "all"})) == set(texts)
 
 
 @pytest.mark.parametrize(
@@ -360,6 +381,7 @@ async def test_export_since_and_until_follow_the_time_basis(analytics: httpx.Asy
         ("/export/production-data/notext", {}, 404),
         ("/export/production-data/guard", {"since": at(-1)}, 404),
         ("/export/production-data/guard", {"format": "xlsx"}, 422),
+        ("/export/production-data/guard", {"part": "everything"}, 422),
         ("/export/production-data/guard", {"since": "not a date"}, 422),
         ("/export/production-data/guard", {"since": at(1), "until": at(2)}, 422),
         ("/export/production-data/bad name", {}, 422),

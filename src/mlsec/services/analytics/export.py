@@ -1,7 +1,10 @@
 """Labelled production texts as a file a training dataset upload takes: columns `text` and `label` (the true
 label), with `model_version` and `created_at` for provenance.
 
-Only feedback that carries a text is exported (feedback without one cannot train a text model). The file is
+Only feedback that carries a text is exported (feedback without one cannot train a text model), and by default
+only the training part of it: the held-out part (see feedback_data) is what promotions are judged on, and a
+model trained on it would be judged on texts it learned from. `part=holdout` or `part=all` asks for the rest.
+The file is
 streamed: rows are read in keyset pages (`(created_at, id) > last ORDER BY created_at, id LIMIT n`), each page in
 its own short session, and encoded page by page, so a million rows never sit in memory at once and no transaction
 stays open while a slow client downloads. The rows that existed when the export started are the ones exported (ids
@@ -15,7 +18,7 @@ import io
 import json
 import re
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +30,7 @@ from mlsec.core.errors import InvalidInputError
 from mlsec.services.analytics.errors import NothingToExportError
 from mlsec.services.analytics.models import Feedback
 from mlsec.services.analytics.performance import feedback_time
-from mlsec.services.analytics.schemas.performance import ExportFormat, as_utc
+from mlsec.services.analytics.schemas.performance import ExportFormat, ExportPart, as_utc
 
 COLUMNS = ("text", "label", "model_version", "created_at")
 PAGE_ROWS = 1_000  # texts are up to 100,000 characters: a page is at most ~100 MB, usually far less
@@ -45,6 +48,7 @@ class ExportPlan:
     fmt: ExportFormat
     rows: int
     last_id: int
+    part: ExportPart = "training"
 
     @property
     def filename(self) -> str:
@@ -62,6 +66,8 @@ class ExportPlan:
             where.append(feedback_time() >= self.since)
         if self.until is not None:
             where.append(feedback_time() < self.until)
+        if self.part != "all":
+            where.append(Feedback.holdout.is_(self.part == "holdout"))
         return where
 
 
@@ -72,16 +78,17 @@ async def plan(
     since: datetime | None,
     until: datetime | None,
     fmt: ExportFormat,
+    part: ExportPart = "training",
 ) -> ExportPlan:
     """Check the range and that there is something to send (404 otherwise), before any byte is streamed."""
     since, until = (as_utc(since) if since else None), (as_utc(until) if until else None)
     if since is not None and until is not None and since >= until:
         raise InvalidInputError("since must be before until", details={"since": str(since), "until": str(until)})
-    draft = ExportPlan(model_name=model_name, since=since, until=until, fmt=fmt, rows=0, last_id=0)
+    draft = ExportPlan(model_name=model_name, since=since, until=until, fmt=fmt, rows=0, last_id=0, part=part)
     rows, last_id = (await session.execute(select(func.count(), func.max(Feedback.id)).where(*draft.filters()))).one()
     if not rows:
         raise NothingToExportError(model_name)
-    return ExportPlan(model_name=model_name, since=since, until=until, fmt=fmt, rows=int(rows), last_id=int(last_id))
+    return replace(draft, rows=int(rows), last_id=int(last_id))
 
 
 def encode(rows: Sequence[Sequence[Any]], fmt: ExportFormat) -> bytes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mlsec.core.database import new_metadata
@@ -89,6 +89,9 @@ class Feedback(Base):
     score: Mapped[float | None] = mapped_column(Float)
     text: Mapped[str | None] = mapped_column(Text)  # kept only when sent, for retraining exports
     source: Mapped[str] = mapped_column(String(32), default="api")
+    # The side of the split (feedback_data.is_holdout of the text): held out for judging promotions, never
+    # trained on. Stored so every reader selects a side in SQL.
+    holdout: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class RedTeamRun(Base):

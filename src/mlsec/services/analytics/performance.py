@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mlsec.core.app import ServiceContext
 from mlsec.services.analytics.errors import NoFeedbackError
+from mlsec.services.analytics.feedback_data import is_holdout
 from mlsec.services.analytics.models import Feedback
 from mlsec.services.analytics.schemas.performance import (
     BucketMetrics,
@@ -260,7 +261,15 @@ def _label_space(groups: Iterable[Group]) -> LabelSpace:
 async def record(session: AsyncSession, *, items: Sequence[FeedbackItem], ctx: ServiceContext) -> FeedbackRecorded:
     """Store the feedback (created_at: now, for all of it) and announce it on the "metrics" topic per model."""
     now = datetime.now(UTC)
-    rows = [{**item.model_dump(), "created_at": now, "source": "api"} for item in items]
+    rows = [
+        {
+            **item.model_dump(),
+            "created_at": now,
+            "source": "api",
+            "holdout": item.text is not None and is_holdout(item.text),
+        }
+        for item in items
+    ]
     await session.execute(insert(Feedback), rows)
     await session.flush()
     touched: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))

@@ -14,6 +14,7 @@ from mlsec.services.analytics.schemas.performance import (
     MAX_WINDOW_HOURS,
     NAME_PATTERN,
     ExportFormat,
+    ExportPart,
     FeedbackBatch,
     FeedbackRecorded,
     ModelPerformance,
@@ -72,10 +73,14 @@ async def export_production_data(
     since: Annotated[datetime | None, Query(description="Feedback at or after (time basis: predicted_at).")] = None,
     until: Annotated[datetime | None, Query(description="Feedback before.")] = None,
     fmt: Annotated[ExportFormat, Query(alias="format")] = "csv",
+    part: Annotated[
+        ExportPart,
+        Query(description="training (default): without the held-out feedback promotions are judged on; holdout; all"),
+    ] = "training",
 ) -> StreamingResponse:
     """The model's labelled production texts as a training dataset file, streamed; 404 when there are none, so
     a retrain never starts from an empty file."""
-    plan = await export.plan(session, model_name=model_name, since=since, until=until, fmt=fmt)
+    plan = await export.plan(session, model_name=model_name, since=since, until=until, fmt=fmt, part=part)
     return StreamingResponse(
         export.stream(analytics.ctx.db, plan),
         media_type=plan.media_type,

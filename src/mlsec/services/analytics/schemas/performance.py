@@ -18,6 +18,8 @@ CLOCK_SKEW = timedelta(seconds=60)
 MAX_WINDOW_HOURS = 24 * 90
 Average = Literal["binary", "macro"]
 ExportFormat = Literal["csv", "jsonl"]
+ExportPart = Literal["training", "holdout", "all"]
+"""Which side of the held-out split an export holds (see services/analytics/feedback_data.py)."""
 
 
 def _integer_as_text(value: Any) -> Any:
