@@ -148,6 +148,14 @@ def postgres_settings(tmp_path: Path, postgres_server_url: str) -> Settings:
     return make_settings(tmp_path / "home", postgres_url=postgres_server_url, database_prefix=prefix)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """A database test runs on SQLite and, when available, on PostgreSQL."""
+    if request.param == "sqlite":
+        return settings
+    return request.getfixturevalue("postgres_settings")  # type: ignore[no-any-return]
+
+
 @pytest.fixture(params=["sqlite", "postgres+redis"])
 def backend_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Each service test runs on the embedded engines and, when available, on PostgreSQL and Redis."""

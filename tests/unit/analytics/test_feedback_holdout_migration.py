@@ -18,13 +18,6 @@ from mlsec.services.analytics.feedback_data import is_holdout
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
-    if request.param == "sqlite":
-        return settings
-    return request.getfixturevalue("postgres_settings")  # type: ignore[no-any-return]
-
-
 def _to(connection: Any, revision: str) -> None:
     command.upgrade(alembic_config("analytics", connection=connection), revision)
 

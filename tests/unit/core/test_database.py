@@ -13,13 +13,6 @@ from mlsec.core.settings import Settings
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
-    if request.param == "sqlite":
-        return settings
-    return request.getfixturevalue("postgres_settings")  # type: ignore[no-any-return]
-
-
 async def test_every_service_migrates_to_head_and_again_idempotently(db_settings: Settings) -> None:
     for spec in SERVICES:
         url = db_settings.database_url_for(spec)
