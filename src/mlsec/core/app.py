@@ -30,7 +30,7 @@ from mlsec.core.middleware import BodyLimit, BodySizeLimitMiddleware, RequestCon
 from mlsec.core.migrations import upgrade_to_head
 from mlsec.core.services import ServiceSpec
 from mlsec.core.settings import Settings
-from mlsec.core.telemetry import setup_telemetry
+from mlsec.core.telemetry import FASTAPI_TELEMETRY_OFF, setup_telemetry
 
 
 @dataclass
@@ -162,6 +162,7 @@ def create_service_app(
         description=spec.description,
         lifespan=app_lifespan,
         dependencies=dependencies,
+        telemetry=FASTAPI_TELEMETRY_OFF,  # traced by our middleware instead, see mlsec.core.telemetry
     )
     app.state.started = False
     app.state.metrics = ServiceMetrics(spec.name)

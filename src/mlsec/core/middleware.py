@@ -20,12 +20,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mlsec.core.errors import PayloadTooLargeError, error_body
 from mlsec.core.logging import reset_request_id, set_request_id
 from mlsec.core.metrics import ServiceMetrics
-from mlsec.core.telemetry import name_span_after_route
+from mlsec.core.telemetry import PROBE_PATHS, name_span_after_route
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _UNMATCHED_ROUTE = "<unmatched>"
-QUIET_ROUTES = ("/health", "/metrics")  # probes: logged at DEBUG so they do not drown real traffic
 logger = logging.getLogger("mlsec.http")
 
 
@@ -78,7 +77,7 @@ class RequestContextMiddleware:
                 response_started = True
                 message["headers"] = [*message.get("headers", []), header]
                 if (route := _route_template(scope)) != _UNMATCHED_ROUTE:
-                    # Now: the tracing middleware ends the span as soon as the last body chunk is sent.
+                    # Here, while the request span is open and current (the tracing middleware holds it).
                     name_span_after_route(scope["method"], route)
             await send(message)
 
@@ -101,7 +100,7 @@ class RequestContextMiddleware:
             route = _route_template(scope)
             self.metrics.observe(method=scope["method"], route=route, status=status, seconds=seconds)
             logger.log(
-                logging.DEBUG if route.startswith(QUIET_ROUTES) else logging.INFO,
+                logging.DEBUG if route.startswith(PROBE_PATHS) else logging.INFO,
                 "http.request",
                 extra={
                     "method": scope["method"],
