@@ -175,6 +175,18 @@ async def started_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
+async def wait_started(http: httpx.AsyncClient, within: float = 60.0) -> dict[str, Any]:
+    """Until the service's start-up tasks (preloading, first registry read, ...) are done; its readiness."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        ready = (await http.get("/health/ready")).json()
+        if ready.get("status") == "ready" and not ready.get("pending"):
+            return dict(ready)
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"start-up tasks still pending after {within} s: {ready}")
+        await asyncio.sleep(0.05)
+
+
 def _free_port() -> int:
     import socket
 

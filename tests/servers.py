@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 
+import httpx
 import uvicorn
 from fastapi import FastAPI
 
@@ -39,6 +40,17 @@ class ThreadedServer:
             time.sleep(0.02)
         self._server, self._thread = server, thread
         return self
+
+    def wait_started(self, timeout: float = 60.0) -> ThreadedServer:
+        """Until the app's start-up tasks (preloading models, ...) are done, as `/health/ready` reports them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ready = httpx.get(f"{self.url}/health/ready", timeout=5).json()
+            if ready.get("status") == "ready" and not ready.get("pending"):
+                return self
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"start-up tasks of {self.url} still pending: {ready}")
+            time.sleep(0.05)
 
     def stop(self, timeout: float = 30.0) -> None:
         if self._server is None or self._thread is None:

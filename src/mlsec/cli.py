@@ -18,6 +18,7 @@ from mlsec.core.auth import Role, load_api_key, platform_auth
 from mlsec.core.http import create_http_client
 from mlsec.core.services import SERVICES, ServiceSpec, get_spec
 from mlsec.core.settings import ConfigurationError, Settings, effective_settings, load_settings
+from mlsec.core.traffic import PRODUCTION, TrafficClass
 
 app = typer.Typer(help="mlsec: the ML Security Platform.", no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Service databases and their migrations.", no_args_is_help=True)
@@ -162,6 +163,10 @@ def predict(
         str | None, typer.Option("--model", "-m", help="Registered model; default: the service's.")
     ] = None,
     version: Annotated[str | None, typer.Option(help="A version number or alias; default: champion.")] = None,
+    traffic_class: Annotated[
+        TrafficClass,
+        typer.Option(help="What the predictions are to monitoring: only production feeds drift, retraining and KPIs."),
+    ] = PRODUCTION,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
 ) -> None:
     """Classify a text, or every line of a file, with the model API."""
@@ -171,7 +176,16 @@ def predict(
         fail("give a text or --file, not both")
     settings = _settings()
     code = _run(
-        lambda: run_predict(settings, console, text=text, file=file, model=model, version=version, as_json=as_json)
+        lambda: run_predict(
+            settings,
+            console,
+            text=text,
+            file=file,
+            model=model,
+            version=version,
+            traffic_class=traffic_class,
+            as_json=as_json,
+        )
     )
     raise typer.Exit(code)
 

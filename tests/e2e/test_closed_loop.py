@@ -120,7 +120,7 @@ async def scenario(sdk: MainAPIClient, data: Path) -> None:
     await sdk.analytics.update_drift_config(MODEL, drift)
     await sdk.analytics.update_auto_retrain_config(
         model_name=MODEL,
-        auto_retrain={"cooldown_minutes": 60},
+        auto_retrain={"cooldown_minutes": 60, "min_production_rows": 100},
         promotion={"max_redteam_drop": 0.1},  # the red-team rate may not fall by more than 10 points
     )
 

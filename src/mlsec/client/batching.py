@@ -15,6 +15,7 @@ from typing import Literal
 from mlsec.client.base import ServiceCallError
 from mlsec.client.serving import ModelAPIClient
 from mlsec.core.settings import ServingSettings
+from mlsec.core.traffic import TrafficClass
 
 MODEL_API_BATCH_LIMIT = int(ServingSettings.model_fields["max_batch_items"].default)
 Progress = Callable[[int, int], None]
@@ -61,6 +62,8 @@ class BatchClassifier:
     answered_version: str | None = None
     latencies_ms: list[float] = field(default_factory=list)
     """Per text, for each answered batch: the model API's own latency of the batch divided by its size."""
+    traffic_class: TrafficClass = "evaluation"
+    """What these predictions are to monitoring: never production, so they feed no drift check or retrain."""
 
     def __post_init__(self) -> None:
         self.batch_size = max(1, min(self.batch_size, MODEL_API_BATCH_LIMIT))
@@ -85,7 +88,10 @@ class BatchClassifier:
         """The batch's labels; None when refused as too large (the batch size is then the model API's limit)."""
         try:
             answer = await self.client.predict_batch(
-                batch, model_name=self.model_name, version=self.answered_version or self.version
+                batch,
+                model_name=self.model_name,
+                version=self.answered_version or self.version,
+                traffic_class=self.traffic_class,
             )
         except ServiceCallError as exc:
             limit = _batch_limit(exc)

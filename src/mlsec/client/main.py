@@ -31,6 +31,7 @@ from mlsec.client.training import TrainingClient
 from mlsec.core.auth import load_api_key, platform_auth
 from mlsec.core.http import PROBE_EXTENSIONS, BreakerRegistry, create_http_client
 from mlsec.core.settings import Settings, load_settings
+from mlsec.core.traffic import TrafficClass
 
 # Service name (as the launcher and the URLs spell it) -> MainAPIClient attribute and client class.
 CLIENT_CLASSES: dict[str, type[BaseClient]] = {
@@ -173,7 +174,13 @@ class MainAPIClient:
     # --- predictions ---------------------------------------------------------------------------------------
 
     async def predict_unified(
-        self, text: str, model_name: str | None = None, use_cache: bool = True, *, version: str | None = None
+        self,
+        text: str,
+        model_name: str | None = None,
+        use_cache: bool = True,
+        *,
+        version: str | None = None,
+        traffic_class: TrafficClass | None = None,
     ) -> dict[str, Any]:
         """Predict through the model cache, falling back to the model API when the cache is down or failing.
 
@@ -181,14 +188,18 @@ class MainAPIClient:
         """
         if use_cache:
             try:
-                result = await self.model_cache.predict(text, model_name=model_name, version=version)
+                result = await self.model_cache.predict(
+                    text, model_name=model_name, version=version, traffic_class=traffic_class
+                )
                 return {**result, "served_by": "model-cache", "fallback": False}
             except ServiceCallError as exc:
                 if not _is_outage(exc):
                     raise
                 cache_error = str(exc)
         try:
-            result = await self.model_api.predict(text, model_name=model_name, version=version)
+            result = await self.model_api.predict(
+                text, model_name=model_name, version=version, traffic_class=traffic_class
+            )
         except ServiceCallError as exc:
             if use_cache and _is_outage(exc):
                 raise ServiceCallError(
@@ -205,27 +216,32 @@ class MainAPIClient:
         model_name: str | None = None,
         model_names: Sequence[str] | None = None,
         use_cache: bool = True,
+        traffic_class: TrafficClass | None = None,
     ) -> dict[str, Any]:
         """A batch through the cache (fallback: the model API); with `ensemble`, every served model (or
         `model_names`) votes: the label is the majority (a tie flags the input: for a detector a miss costs
         more than a false alarm), the score the mean."""
         if not ensemble:
-            return await self._batch_with_fallback(list(texts), model_name, use_cache)
+            return await self._batch_with_fallback(list(texts), model_name, use_cache, traffic_class)
         names = list(model_names or await self._served_model_names())
         if not names:
             raise ServiceCallError("model-api", "no model is loaded to form an ensemble")
-        answers = await asyncio.gather(*(self._batch_with_fallback(list(texts), name, use_cache) for name in names))
+        answers = await asyncio.gather(
+            *(self._batch_with_fallback(list(texts), name, use_cache, traffic_class) for name in names)
+        )
         return _combine(texts, names, answers)
 
-    async def _batch_with_fallback(self, texts: list[str], model_name: str | None, use_cache: bool) -> dict[str, Any]:
+    async def _batch_with_fallback(
+        self, texts: list[str], model_name: str | None, use_cache: bool, traffic_class: TrafficClass | None
+    ) -> dict[str, Any]:
         if use_cache:
             try:
-                result = await self.model_cache.predict_batch(texts, model_name=model_name)
+                result = await self.model_cache.predict_batch(texts, model_name=model_name, traffic_class=traffic_class)
                 return {**result, "served_by": "model-cache", "fallback": False}
             except ServiceCallError as exc:
                 if not _is_outage(exc):
                     raise
-        result = await self.model_api.predict_batch(texts, model_name=model_name)
+        result = await self.model_api.predict_batch(texts, model_name=model_name, traffic_class=traffic_class)
         return {**result, "served_by": "model-api", "fallback": use_cache}
 
     async def _served_model_names(self) -> list[str]:

@@ -23,13 +23,14 @@ def request_counts(text: str) -> dict[str, float]:
     return {"requests": requests, "server_errors": server_errors}
 
 
-def prediction_counts(text: str) -> Counter[tuple[str, str]]:
-    """(model, label) -> predictions answered, from `mlsec_serving_labels_total`."""
+def prediction_counts(text: str, traffic_class: str = "production") -> Counter[tuple[str, str]]:
+    """(model, label) -> predictions answered of one traffic class (production: what business figures count),
+    from `mlsec_serving_labels_total`."""
     counts: Counter[tuple[str, str]] = Counter()
     for family in text_string_to_metric_families(text):
         if family.name != "mlsec_serving_labels":
             continue
         for sample in family.samples:
-            if sample.name.endswith("_total"):
+            if sample.name.endswith("_total") and sample.labels.get("traffic_class", "production") == traffic_class:
                 counts[(sample.labels["model"], sample.labels["label"])] += int(sample.value)
     return counts

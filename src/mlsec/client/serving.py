@@ -7,35 +7,63 @@ from typing import Any
 
 from mlsec.client.base import ServiceClient
 from mlsec.client.endpoint import endpoint
+from mlsec.core.traffic import PRODUCTION, TRAFFIC_CLASS_HEADER, TrafficClass
 
 
 def _selector(model_name: str | None, version: str | None) -> dict[str, str]:
     return {k: v for k, v in {"model_name": model_name, "version": version}.items() if v is not None}
 
 
+def traffic_headers(traffic_class: TrafficClass | None) -> dict[str, str] | None:
+    """The header that marks predictions as not production (None: production, no header)."""
+    return {TRAFFIC_CLASS_HEADER: traffic_class} if traffic_class and traffic_class != PRODUCTION else None
+
+
 class _Predictions(ServiceClient):
     """`/predict` and `/predict/batch`, the same on both services."""
 
     @endpoint("POST", "/predict", operation="prediction")
-    async def predict(self, text: str, *, model_name: str | None = None, version: str | None = None) -> dict[str, Any]:
-        """`POST /predict`."""
+    async def predict(
+        self,
+        text: str,
+        *,
+        model_name: str | None = None,
+        version: str | None = None,
+        traffic_class: TrafficClass | None = None,
+    ) -> dict[str, Any]:
+        """`POST /predict`; `traffic_class` marks traffic that is not production (mlsec.core.traffic)."""
         body = {"text": text, **_selector(model_name, version)}
-        return dict((await self.request("POST", "/predict", operation="prediction", json=body)).json())
+        headers = traffic_headers(traffic_class)
+        return dict((await self.request("POST", "/predict", operation="prediction", json=body, headers=headers)).json())
 
     async def predict_features(
-        self, features: dict[str, Any], *, model_name: str | None = None, version: str | None = None
+        self,
+        features: dict[str, Any],
+        *,
+        model_name: str | None = None,
+        version: str | None = None,
+        traffic_class: TrafficClass | None = None,
     ) -> dict[str, Any]:
         """`POST /predict` with one row of features (tabular models)."""
         body = {"features": features, **_selector(model_name, version)}
-        return dict((await self.request("POST", "/predict", operation="prediction", json=body)).json())
+        headers = traffic_headers(traffic_class)
+        return dict((await self.request("POST", "/predict", operation="prediction", json=body, headers=headers)).json())
 
     @endpoint("POST", "/predict/batch", operation="prediction")
     async def predict_batch(
-        self, texts: list[str], *, model_name: str | None = None, version: str | None = None
+        self,
+        texts: list[str],
+        *,
+        model_name: str | None = None,
+        version: str | None = None,
+        traffic_class: TrafficClass | None = None,
     ) -> dict[str, Any]:
-        """`POST /predict/batch`."""
+        """`POST /predict/batch`; `traffic_class` as for `predict`."""
         body = {"texts": texts, **_selector(model_name, version)}
-        return dict((await self.request("POST", "/predict/batch", operation="prediction", json=body)).json())
+        headers = traffic_headers(traffic_class)
+        return dict(
+            (await self.request("POST", "/predict/batch", operation="prediction", json=body, headers=headers)).json()
+        )
 
     @endpoint("GET", "/predictions/log")
     async def get_prediction_log(
@@ -48,8 +76,10 @@ class _Predictions(ServiceClient):
         limit: int = 1000,
         newest_first: bool = False,
         include_text: bool = False,
+        traffic_class: TrafficClass | None = None,
     ) -> dict[str, Any]:
-        """`GET /predictions/log`: a model's logged predictions (features, score, label), paged by id."""
+        """`GET /predictions/log`: a model's logged predictions (features, score, label), paged by id; of one
+        traffic class, or of all when None."""
         params: dict[str, Any] = {
             "model_name": model_name,
             "after_id": after_id,
@@ -57,6 +87,8 @@ class _Predictions(ServiceClient):
             "newest_first": newest_first,
             "include_text": include_text,
         }
+        if traffic_class is not None:
+            params["traffic_class"] = traffic_class
         if since is not None:
             params["since"] = since.isoformat()
         if until is not None:

@@ -30,6 +30,7 @@ from mlsec.core.middleware import BodyLimit, BodySizeLimitMiddleware, RequestCon
 from mlsec.core.migrations import upgrade_to_head
 from mlsec.core.services import ServiceSpec
 from mlsec.core.settings import Settings
+from mlsec.core.startup import StartupTasks
 from mlsec.core.telemetry import FASTAPI_TELEMETRY_OFF, setup_telemetry
 
 
@@ -44,6 +45,7 @@ class ServiceContext:
     http: httpx.AsyncClient
     breakers: BreakerRegistry
     events: EventPublisher
+    startup: StartupTasks
     hub: EventHub | None = None
 
     def publish(self, topic: str, type_: str, payload: dict[str, object] | None = None) -> bool:
@@ -119,8 +121,18 @@ async def build_context(
     events = EventPublisher(create_event_sink(settings, http, local_hub=hub))
     events.start()
     stack.push_async_callback(events.close)
+    startup = StartupTasks()
+    stack.push_async_callback(startup.close)  # closed before the resources its tasks use
     return ServiceContext(
-        spec=spec, settings=settings, db=db, cache=cache, http=http, breakers=breakers, events=events, hub=hub
+        spec=spec,
+        settings=settings,
+        db=db,
+        cache=cache,
+        http=http,
+        breakers=breakers,
+        events=events,
+        startup=startup,
+        hub=hub,
     )
 
 

@@ -2,7 +2,8 @@
 
 `/health` is cheap (the process answers), `/health/live` says the process is up, `/health/ready`
 checks the critical dependencies (a load balancer may send traffic), `/health/deep` checks every
-dependency and names each one that is down.
+dependency and names each one that is down. Both of the last two list the start-up tasks still pending
+(mlsec.core.startup): a service is ready while, say, its models are still loading, and says so.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from mlsec.core.errors import ServiceUnavailableError
 
@@ -52,10 +53,23 @@ class LiveRead(BaseModel):
     service: str
 
 
+class PendingRead(BaseModel):
+    """A start-up task that has not succeeded yet (e.g. `models`: `loading`, waiting for MLflow)."""
+
+    state: str
+    since: datetime
+    attempts: int = Field(description="Failed attempts so far; it is tried again with backoff.")
+    last_error: str | None
+    next_attempt_in_seconds: float | None
+
+
 class ReadyRead(BaseModel):
     status: Literal["ready"]
     service: str
     checks: dict[str, CheckResult]
+    pending: dict[str, PendingRead] = Field(
+        default_factory=dict, description="Start-up work not done yet; the service serves meanwhile."
+    )
 
 
 class DeepRead(BaseModel):
@@ -64,6 +78,7 @@ class DeepRead(BaseModel):
     version: str
     checks: dict[str, CheckResult]
     down: list[str]
+    pending: dict[str, PendingRead] = Field(default_factory=dict)
 
 
 async def _run_check(check: DependencyCheck) -> CheckResult:
@@ -93,6 +108,14 @@ async def run_checks(checks: list[DependencyCheck]) -> dict[str, CheckResult]:
 
 def _down(results: dict[str, CheckResult], *, critical_only: bool) -> list[str]:
     return [name for name, r in results.items() if r.status == "down" and (r.critical or not critical_only)]
+
+
+def _pending(request: Request) -> dict[str, PendingRead]:
+    ctx = getattr(request.app.state, "ctx", None)
+    startup = getattr(ctx, "startup", None)
+    if startup is None:
+        return {}
+    return {name: PendingRead.model_validate(task, from_attributes=True) for name, task in startup.pending().items()}
 
 
 def _checks(request: Request, *, critical_only: bool) -> list[DependencyCheck]:
@@ -129,7 +152,7 @@ def build_health_router(service: str, version: str, *, omit: Collection[str] = (
             raise ServiceUnavailableError(
                 f"{service} is not ready: {reason}", details={"checks": _dump(results), "down": down}
             )
-        return ReadyRead(status="ready", service=service, checks=results)
+        return ReadyRead(status="ready", service=service, checks=results, pending=_pending(request))
 
     @router.get("/health/deep", response_model=DeepRead)
     async def get_deep_health(request: Request) -> DeepRead:
@@ -141,7 +164,12 @@ def build_health_router(service: str, version: str, *, omit: Collection[str] = (
                 f"{service} is unhealthy: {', '.join(down)} down", details={"checks": _dump(results), "down": down}
             )
         return DeepRead(
-            status="degraded" if down else "healthy", service=service, version=version, checks=results, down=down
+            status="degraded" if down else "healthy",
+            service=service,
+            version=version,
+            checks=results,
+            down=down,
+            pending=_pending(request),
         )
 
     @router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})

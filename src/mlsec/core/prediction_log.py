@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 
 from mlsec.core.database import Database
+from mlsec.core.traffic import PRODUCTION
 
 TABLE = "prediction_log"
 Prepare = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
@@ -41,8 +42,8 @@ Prepare = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 logger = logging.getLogger("mlsec.prediction_log")
 
 
-def prediction_log_columns() -> list[Column[Any]]:
-    """The columns, shared by the table definition and the services' migrations."""
+def _first_columns() -> list[Column[Any]]:
+    """The columns of the table's first revision (what `create_table_in_migration` creates)."""
     return [
         # BIGINT ids on PostgreSQL; SQLite only auto-increments an INTEGER primary key.
         Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
@@ -58,6 +59,16 @@ def prediction_log_columns() -> list[Column[Any]]:
         Column("request_id", String(128), nullable=True),
         Column("source", String(32), nullable=False),
     ]
+
+
+def _traffic_class_column() -> Column[Any]:
+    """mlsec.core.traffic: only production rows feed drift, performance, retraining and business figures."""
+    return Column("traffic_class", String(16), nullable=False, server_default=PRODUCTION)
+
+
+def prediction_log_columns() -> list[Column[Any]]:
+    """The columns as they are now (the table definition); each later column has its own migration."""
+    return [*_first_columns(), _traffic_class_column()]
 
 
 def prediction_log_table(metadata: MetaData) -> Table:
@@ -167,14 +178,24 @@ class PredictionLog:
 
 
 def create_table_in_migration(op: Any) -> None:
-    """Create the table and its indexes from an Alembic migration (the same definition as the model)."""
-    op.create_table(TABLE, *prediction_log_columns())
+    """Create the table (as of its first revision) and its indexes from an Alembic migration."""
+    op.create_table(TABLE, *_first_columns())
     op.create_index("ix_prediction_log_model_created", TABLE, ["model_name", "created_at"])
     op.create_index("ix_prediction_log_created_at", TABLE, ["created_at"])
 
 
 def drop_table_in_migration(op: Any) -> None:
     op.drop_table(TABLE)
+
+
+def add_traffic_class_in_migration(op: Any) -> None:
+    """Add the traffic class to an existing log: every earlier row counts as production, as it did."""
+    op.add_column(TABLE, _traffic_class_column())
+
+
+def drop_traffic_class_in_migration(op: Any) -> None:
+    with op.batch_alter_table(TABLE) as batch:
+        batch.drop_column("traffic_class")
 
 
 async def read_records(
@@ -188,12 +209,16 @@ async def read_records(
     limit: int = 1000,
     newest_first: bool = False,
     include_text: bool = False,
+    traffic_class: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Records of one model, by id (oldest first, or newest first); `after_id` pages forward in id order.
+    """Records of one model, by id (oldest first, or newest first); `after_id` pages forward in id order;
+    of one traffic class, or of every class (None).
 
     The text is returned only when asked for (and only exists when the service stores texts)."""
     columns = [c for c in table.c if include_text or c.name != "text"]
     query = select(*columns).where(table.c.model_name == model_name, table.c.id > after_id)
+    if traffic_class is not None:
+        query = query.where(table.c.traffic_class == traffic_class)
     if since is not None:
         query = query.where(table.c.created_at >= since)
     if until is not None:

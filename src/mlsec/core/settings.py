@@ -337,6 +337,9 @@ class ServingSettings(BaseSettings):
     micro_batch_max: int = Field(64, ge=1, le=4096, description="Most single predictions grouped into one call.")
     micro_batch_wait_ms: float = Field(2.0, ge=0, le=100, description="Longest a grouped prediction waits.")
     alias_poll_seconds: float = Field(5.0, gt=0, le=3600, description="How often aliases are checked for a swap.")
+    champion_poll_seconds: float = Field(
+        30.0, gt=0, le=3600, description="How often a preloading service looks for models that became champion."
+    )
     threads: int = Field(2, ge=1, le=64, description="Threads running model code.")
     compile_models: bool = Field(
         True, description="Serve text classifiers through the compiled path (checked equal at load); off: the pipeline."

@@ -14,6 +14,7 @@ from rich.table import Table
 from mlsec.client import ModelAPIClient, ServiceCallError
 from mlsec.core.http import create_http_client
 from mlsec.core.settings import Settings
+from mlsec.core.traffic import PRODUCTION, TrafficClass
 
 CHUNK = 256
 
@@ -33,7 +34,10 @@ async def _predict_file(
     client: ModelAPIClient,
     path: Path,
     console: Console,
-    **selector: str | None,
+    *,
+    model_name: str | None,
+    version: str | None,
+    traffic_class: TrafficClass,
 ) -> list[dict[str, Any]]:
     content = await anyio.Path(path).read_text(encoding="utf-8")
     texts = [line for line in content.splitlines() if line.strip()]
@@ -42,7 +46,9 @@ async def _predict_file(
         bar = progress.add_task(f"predicting {len(texts)} texts", total=len(texts))
         for start in range(0, len(texts), CHUNK):
             chunk = texts[start : start + CHUNK]
-            answer = await client.predict_batch(chunk, **selector)
+            answer = await client.predict_batch(
+                chunk, model_name=model_name, version=version, traffic_class=traffic_class
+            )
             rows.extend(
                 {**p, "text": t, "model_name": answer["model_name"], "model_version": answer["model_version"]}
                 for t, p in zip(chunk, answer["predictions"], strict=True)
@@ -59,18 +65,21 @@ async def run_predict(
     file: Path | None,
     model: str | None,
     version: str | None,
+    traffic_class: TrafficClass = PRODUCTION,
     as_json: bool,
 ) -> int:
     """The exit code: 0 on success, 2 when the model API refused or could not be reached."""
-    selector = {"model_name": model, "version": version}
     async with create_http_client(settings) as http:
         client = ModelAPIClient("model-api", settings.url_for("model-api"), http, settings)
         try:
             if file is not None:
-                rows = await _predict_file(client, file, console, **selector)
+                rows = await _predict_file(
+                    client, file, console, model_name=model, version=version, traffic_class=traffic_class
+                )
             else:
                 assert text is not None
-                rows = [{**await client.predict(text, **selector), "text": text}]
+                answer = await client.predict(text, model_name=model, version=version, traffic_class=traffic_class)
+                rows = [{**answer, "text": text}]
         except ServiceCallError as exc:
             console.print(f"[red]error:[/red] {exc}")
             return 2

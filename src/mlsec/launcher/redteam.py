@@ -88,7 +88,7 @@ async def run_redteam(
         err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         return 2
     async with MainAPIClient(settings) as sdk:
-        classifier = BatchClassifier(sdk.model_api, model, version, BATCH_SIZE)
+        classifier = BatchClassifier(sdk.model_api, model, version, BATCH_SIZE, traffic_class="redteam")
         try:
             report = await _attack(classifier, attacks, err_console)
         except ClassifyError as exc:  # the model is not served, or the model API is down or refused

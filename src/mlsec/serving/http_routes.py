@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from mlsec.core.prediction_log import read_records
+from mlsec.core.traffic import TrafficClass, TrafficClassDep
 from mlsec.serving.http_schemas import (
     BatchPredictRequest,
     BatchPredictResponse,
@@ -29,12 +30,12 @@ def build_predict_router() -> APIRouter:
     router = APIRouter(tags=["predictions"])
 
     @router.post("/predict", response_model=PredictResponse)
-    async def predict(request: PredictRequest, serving: ServingDep) -> PredictResponse:
+    async def predict(request: PredictRequest, serving: ServingDep, traffic: TrafficClassDep) -> PredictResponse:
         """Classify one text (or one row of features) with a model's champion or a given version."""
         item = request.text if request.text is not None else request.features
         if request.text is not None:
             serving.check_texts([request.text])
-        model, prediction, latency_ms = await serving.predict_one(request.model_name, item, request.version)
+        model, prediction, latency_ms = await serving.predict_one(request.model_name, item, request.version, traffic)
         return PredictResponse(
             **_item(prediction).model_dump(),
             model_name=model.name,
@@ -44,14 +45,16 @@ def build_predict_router() -> APIRouter:
         )
 
     @router.post("/predict/batch", response_model=BatchPredictResponse)
-    async def predict_batch(request: BatchPredictRequest, serving: ServingDep) -> BatchPredictResponse:
+    async def predict_batch(
+        request: BatchPredictRequest, serving: ServingDep, traffic: TrafficClassDep
+    ) -> BatchPredictResponse:
         """Classify many texts (or rows) in one vectorised call; the order of the answers is the order asked."""
         items = request.texts if request.texts is not None else request.records
         assert items is not None
         serving.check_batch(len(items))
         if request.texts is not None:
             serving.check_texts(request.texts)
-        model, predictions, latency_ms = await serving.predict_many(request.model_name, items, request.version)
+        model, predictions, latency_ms = await serving.predict_many(request.model_name, items, request.version, traffic)
         return BatchPredictResponse(
             predictions=[_item(p) for p in predictions],
             count=len(predictions),
@@ -71,8 +74,10 @@ def build_predict_router() -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
         newest_first: bool = False,
         include_text: bool = False,
+        traffic_class: TrafficClass | None = None,
     ) -> PredictionLogPage:
-        """The logged predictions of a model (drift monitoring's input), paged by id."""
+        """The logged predictions of a model (drift monitoring's input), paged by id; of one traffic class
+        (live drift reads `production`), or of every class when none is given."""
         rows = await read_records(
             serving.log.db,
             serving.log.table,
@@ -83,6 +88,7 @@ def build_predict_router() -> APIRouter:
             limit=limit,
             newest_first=newest_first,
             include_text=include_text,
+            traffic_class=traffic_class,
         )
         records = [PredictionRecord.model_validate(row) for row in rows]
         last = len(records) == limit and not newest_first

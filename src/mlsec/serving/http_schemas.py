@@ -116,6 +116,7 @@ class PredictionRecord(BaseModel):
     latency_ms: float
     features: dict[str, Any]
     source: str
+    traffic_class: str = Field(description="production, redteam, evaluation or synthetic (mlsec.core.traffic).")
     text: str | None = Field(None, description="Only with include_text=true, and only when texts are stored.")
 
 

@@ -1,4 +1,4 @@
-"""Start and stop what a serving service runs: the model repository and the prediction log."""
+"""Start and stop what a serving service runs: the model repository, the prediction log and its live feed."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from mlsec.core.settings import ServingSettings
 from mlsec.serving.records import completer
 from mlsec.serving.repository import ModelRepository, ServingEvent, ServingPolicy
 from mlsec.serving.state import LabelMetrics, ServingState
+from mlsec.serving.summary import PredictionSummaries
 
 logger = logging.getLogger("mlsec.serving")
 EventSink = Callable[[ServingEvent], None]
@@ -51,6 +52,7 @@ async def serving(
         max_batch=settings.micro_batch_max,
         max_wait=settings.micro_batch_wait_ms / 1000,
         alias_poll_seconds=settings.alias_poll_seconds,
+        champion_poll_seconds=settings.champion_poll_seconds,
         default_alias=settings.default_alias,
         threads=settings.threads,
         compile_text=settings.compile_models,
@@ -64,6 +66,7 @@ async def serving(
         max_queue=settings.log_queue,
         prepare=completer(store_text=settings.store_text, projection_fraction=settings.projection_fraction),
     )
+    summaries = PredictionSummaries(source=ctx.spec.name)
     state = ServingState(
         repository=repository,
         log=log,
@@ -71,12 +74,21 @@ async def serving(
         source=ctx.spec.name,
         settings_prefix=prefix,
         label_metrics=LabelMetrics(registry),
+        summaries=summaries,
     )
+
+    def publish_summary(summary: dict[str, object]) -> None:
+        ctx.publish("predictions", "predictions.summary", summary)
+
     log.start()
+    summaries.start(publish_summary)
     await repository.start()
+    if repository.preloads:  # in the background, retried until MLflow answers: the service serves meanwhile
+        ctx.startup.run("models", repository.preload, state="loading")
     app.state.serving = state
     try:
         yield state
     finally:
+        await summaries.close(publish_summary)
         await repository.close()
         await log.close()

@@ -37,6 +37,7 @@ def queued_records(
     latency_ms: float,
     request_id: str | None,
     source: str,
+    traffic_class: str,
 ) -> list[dict[str, Any]]:
     """One record per prediction, as little work as possible."""
     now = datetime.now(UTC)
@@ -51,6 +52,7 @@ def queued_records(
             "latency_ms": per_item,
             "request_id": request_id,
             "source": source,
+            "traffic_class": traffic_class,
             "input": item,
             "projector": model.projector,
         }

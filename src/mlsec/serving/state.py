@@ -14,25 +14,28 @@ from mlsec.core.errors import PayloadTooLargeError
 from mlsec.core.logging import current_request_id
 from mlsec.core.prediction_log import PredictionLog
 from mlsec.core.settings import ServingSettings
+from mlsec.core.traffic import PRODUCTION, TrafficClass
 from mlsec.serving.model import LoadedModel, Prediction
 from mlsec.serving.records import queued_records
 from mlsec.serving.repository import ModelRepository
+from mlsec.serving.summary import PredictionSummaries
 
 
 class LabelMetrics:
-    """Predictions per model and answered label: what the gateway's security overview reads (detections)."""
+    """Predictions per model, answered label and traffic class: what the gateway's security overview reads
+    (detections, production only)."""
 
     def __init__(self, registry: CollectorRegistry):
         self.labels = Counter(
             "mlsec_serving_labels_total",
-            "Predictions answered, by model and label",
-            ["model", "label"],
+            "Predictions answered, by model, label and traffic class",
+            ["model", "label", "traffic_class"],
             registry=registry,
         )
 
-    def count(self, model: LoadedModel, predictions: Sequence[Prediction]) -> None:
+    def count(self, model: LoadedModel, predictions: Sequence[Prediction], traffic_class: str) -> None:
         for prediction in predictions:
-            self.labels.labels(model.name, str(prediction.label)).inc()
+            self.labels.labels(model.name, str(prediction.label), traffic_class).inc()
 
 
 @dataclass
@@ -43,6 +46,7 @@ class ServingState:
     source: str
     settings_prefix: str
     label_metrics: LabelMetrics
+    summaries: PredictionSummaries
 
     def check_texts(self, texts: Sequence[str]) -> None:
         """413 naming the setting when a text is longer than allowed."""
@@ -64,33 +68,45 @@ class ServingState:
             )
 
     async def predict_one(
-        self, name: str | None, item: Any, version: str | None
+        self, name: str | None, item: Any, version: str | None, traffic_class: TrafficClass = PRODUCTION
     ) -> tuple[LoadedModel, Prediction, float]:
         started = time.perf_counter()
         model, prediction = await self.repository.predict_one(
             name or self.settings.default_model, item, version=version
         )
         latency_ms = (time.perf_counter() - started) * 1000
-        self._log(model, [item], [prediction], latency_ms)
+        self._log(model, [item], [prediction], latency_ms, traffic_class)
         return model, prediction, latency_ms
 
     async def predict_many(
-        self, name: str | None, items: Sequence[Any], version: str | None
+        self, name: str | None, items: Sequence[Any], version: str | None, traffic_class: TrafficClass = PRODUCTION
     ) -> tuple[LoadedModel, list[Prediction], float]:
         started = time.perf_counter()
         model, predictions = await self.repository.predict_many(
             name or self.settings.default_model, items, version=version
         )
         latency_ms = (time.perf_counter() - started) * 1000
-        self._log(model, items, predictions, latency_ms)
+        self._log(model, items, predictions, latency_ms, traffic_class)
         return model, predictions, latency_ms
 
     def _log(
-        self, model: LoadedModel, items: Sequence[Any], predictions: Sequence[Prediction], latency_ms: float
+        self,
+        model: LoadedModel,
+        items: Sequence[Any],
+        predictions: Sequence[Prediction],
+        latency_ms: float,
+        traffic_class: TrafficClass,
     ) -> None:
-        self.label_metrics.count(model, predictions)
+        self.label_metrics.count(model, predictions, traffic_class)
+        self.summaries.add(model, predictions, latency_ms, traffic_class)
         for record in queued_records(
-            model, items, predictions, latency_ms=latency_ms, request_id=current_request_id(), source=self.source
+            model,
+            items,
+            predictions,
+            latency_ms=latency_ms,
+            request_id=current_request_id(),
+            source=self.source,
+            traffic_class=traffic_class,
         ):
             self.log.record(record)
 

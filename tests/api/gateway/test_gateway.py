@@ -54,7 +54,7 @@ def serving_urls(
         settings,
         ModelCacheSettings(_env_file=None, preload=[served_model], preload_champions=False, **SERVING),  # type: ignore[arg-type]
     )
-    servers = {"model-api": ThreadedServer(api).start(), "model-cache": ThreadedServer(cache).start()}
+    servers = {"model-api": ThreadedServer(api).start(), "model-cache": ThreadedServer(cache).start().wait_started()}
     yield servers
     for server in servers.values():
         server.stop()

@@ -53,7 +53,9 @@ def _loaded(model: Any, projector: TextProjector | None) -> LoadedModel:
 
 def _queued(model: LoadedModel, texts: list[str]) -> list[dict[str, Any]]:
     predictions = model.predict_texts(texts)
-    return queued_records(model, texts, predictions, latency_ms=1.0, request_id=None, source="test")
+    return queued_records(
+        model, texts, predictions, latency_ms=1.0, request_id=None, source="test", traffic_class="production"
+    )
 
 
 def _sha(text: str) -> str:

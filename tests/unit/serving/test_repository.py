@@ -246,12 +246,53 @@ async def test_preload_champions_survives_a_broken_model(
     repo = make_repository(policy=ServingPolicy(preload=["text-a", "missing"], preload_champions=True))
     await repo.start()
     champions = set(registered_champions(registry.uri))
+    assert set(await repo.preload()) == champions - {"broken"}
     assert {info.name for info in repo.loaded()} == champions - {"broken"}
     failed = {(e.name, e.version) for e in events if e.kind == "load_failed"}
     assert failed == {("broken", "1"), ("missing", None)}
     assert all(info.aliases == ["champion"] for info in repo.loaded())
     assert repo.stats()["load_failures"] == 1
     assert repo.stats()["misses"] == 0  # preloading is not a request
+
+    # Preloading again (the champion poll) loads nothing new and does not retry the broken version.
+    assert await repo.preload() == []
+    assert repo.stats()["load_failures"] == 1
+
+
+async def test_preload_raises_while_the_registry_is_down(
+    make_repository: RepositoryFactory, events: Events, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    repo = ModelRepository(
+        "http://127.0.0.1:1",
+        policy=ServingPolicy(preload_champions=True),
+        registry=CollectorRegistry(),
+        on_event=events.append,
+    )
+    try:
+        for _ in range(2):
+            with pytest.raises(RegistryUnavailableError):
+                await repo.preload()
+    finally:
+        await repo.close()
+    assert [(e.kind, e.name) for e in events] == [("load_failed", "*")]  # one event per outage, not per try
+
+
+async def test_a_model_that_becomes_champion_is_preloaded_before_its_first_request(
+    make_repository: RepositoryFactory, registry: Registry, events: Events
+) -> None:
+    repo = make_repository(policy=ServingPolicy(preload_champions=True), champion_poll_seconds=0.2)
+    await repo.start()
+    client = registry.client()
+    client.delete_registered_model_alias("text-b", "champion")
+    try:
+        await repo.preload()
+        assert "text-b" not in {info.name for info in repo.loaded()}
+        await anyio.to_thread.run_sync(registry.set_alias, "text-b", "champion", "1")
+        await events.wait_for("loaded", "text-b")
+    finally:
+        registry.set_alias("text-b", "champion", "1")
+    assert repo.stats()["misses"] == 0
 
 
 async def test_hot_swap_under_traffic(make_repository: RepositoryFactory, registry: Registry, events: Events) -> None:

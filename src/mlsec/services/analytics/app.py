@@ -1,5 +1,6 @@
 """Builds the analytics app: drift, performance, red team, auto-retrain and promotion, with their monitor."""
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,8 +29,10 @@ def create_app(settings: Settings | None = None, analytics_settings: AnalyticsSe
         analytics = Analytics(ctx=ctx, settings=own, sdk=sdk, notifier=Notifier(ctx, own))
         app.state.analytics = analytics
         await retrain.recover(analytics)
-        await retrain.dispatch(analytics)
+        # Start-up tasks, retried until the services and MLflow they need answer (mlsec.core.startup).
+        ctx.startup.run("retrain_queue", functools.partial(retrain.resume, analytics), state="waiting for training")
         if own.monitor_interval_seconds > 0:
+            ctx.startup.run("monitor", functools.partial(monitor.run_once, analytics, strict=True), state="first check")
             analytics.spawn(monitor.run_schedule(analytics), "drift-monitor")
         try:
             yield

@@ -1,5 +1,8 @@
 """Drift on live traffic: a sliding window of a model's prediction log against its training reference.
 
+Only production traffic is read (mlsec.core.traffic): the platform's own red-team runs, promotion evaluations
+and synthetic load go through the same serving path but never into a drift check.
+
 The reference is the profile logged with the model version at training (`reference/profile.json` in its
 MLflow run: per feature a seeded sample of up to 1,000 values, or category counts). The window is read from
 both serving services' prediction logs (the gateway's unified predictions go to the model cache first), the
@@ -22,6 +25,7 @@ from typing import Any
 
 from mlsec.client import ServiceCallError
 from mlsec.core.errors import ServiceUnavailableError
+from mlsec.core.traffic import PRODUCTION
 from mlsec.ml.projection import is_projection_feature
 from mlsec.services.analytics.errors import NotEnoughTrafficError, ReferenceNotFoundError
 from mlsec.services.analytics.references import reference_columns
@@ -48,15 +52,16 @@ async def served_version(analytics: Analytics, model_name: str) -> str:
 async def window_records(
     analytics: Analytics, model_name: str, version: str, *, since: datetime, max_rows: int
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """The newest `max_rows` predictions of a model version since `since`, from every serving service that
-    answers; and per service, what happened ("ok: N rows" or why it was skipped)."""
+    """The newest `max_rows` production predictions of a model version since `since` (red-team, evaluation and
+    synthetic traffic never count), from every serving service that answers; and per service, what happened
+    ("ok: N rows" or why it was skipped)."""
     records: list[dict[str, Any]] = []
     sources: dict[str, str] = {}
     for service in SERVING_SERVICES:
         client = getattr(analytics.sdk, service)
         try:
             page = await client.get_prediction_log(
-                model_name, since=since, newest_first=True, limit=min(max_rows, LOG_PAGE)
+                model_name, since=since, newest_first=True, limit=min(max_rows, LOG_PAGE), traffic_class=PRODUCTION
             )
         except ServiceCallError as exc:
             sources[service] = f"skipped: {exc.error_type}"

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mlsec.client import ServiceCallError
-from mlsec.core.errors import MlsecError
+from mlsec.core.errors import MlsecError, ServiceUnavailableError
 from mlsec.services.analytics import configs, drift, live, performance, retrain
 from mlsec.services.analytics.models import DriftAlert, DriftRun
 from mlsec.services.analytics.schemas.drift import (
@@ -73,6 +73,7 @@ async def check_model(
             reason=alert.message,
             drift_run_id=run.id,
             alert_id=alert.id,
+            production_rows=run.current_rows,
         )
     return run, alerts
 
@@ -117,13 +118,18 @@ async def check_performance(analytics: Analytics, session: AsyncSession, model_n
     return alert
 
 
-async def monitored_models(analytics: Analytics) -> list[str]:
-    """The models the schedule checks: the configured ones, else every model the model API serves."""
+async def monitored_models(analytics: Analytics, *, strict: bool = False) -> list[str]:
+    """The models the schedule checks: the configured ones, else every model the model API serves. When the
+    model API does not answer: none, or with `strict` a ServiceUnavailableError."""
     if analytics.settings.monitor_models:
         return list(analytics.settings.monitor_models)
     try:
         served = await analytics.sdk.model_api.get_models()
-    except ServiceCallError:
+    except ServiceCallError as exc:
+        if strict:
+            raise ServiceUnavailableError(
+                f"the model API is not answering ({exc.error_type})", details={"service": "model-api"}
+            ) from exc
         return []
     return sorted({str(model["name"]) for model in served.get("models", [])})
 
@@ -175,13 +181,18 @@ def analysis(runs: list[DriftRun]) -> DriftAnalysis:
     return DriftAnalysis(models=models)
 
 
-async def run_once(analytics: Analytics) -> None:
-    """One round of the schedule: check every monitored model's drift and performance, then dispatch retrains."""
-    for model_name in await monitored_models(analytics):
+async def run_once(analytics: Analytics, *, strict: bool = False) -> None:
+    """One round of the schedule: check every monitored model's drift and performance, then dispatch retrains.
+
+    With `strict` (the first round, a start-up task), a service or MLflow that does not answer fails the
+    round, so that it is tried again once they do, instead of being skipped until the next interval."""
+    for model_name in await monitored_models(analytics, strict=strict):
         try:
             async with analytics.ctx.db.session() as session:
                 await check_model(analytics, session, model_name, source="schedule")
         except MlsecError as exc:
+            if strict and isinstance(exc, ServiceUnavailableError):
+                raise
             logger.info("analytics.drift.skipped", extra={"model_name": model_name, "reason": exc.message})
         try:
             async with analytics.ctx.db.session() as session:
@@ -192,7 +203,9 @@ async def run_once(analytics: Analytics) -> None:
 
 
 async def run_schedule(analytics: Analytics) -> None:
-    """Forever: a round, then the interval. A failing round is logged and the next one runs."""
+    """Forever: a round every interval, after the first round (the start-up task "monitor") has succeeded. A
+    failing round is logged and the next one runs."""
+    await analytics.ctx.startup.wait("monitor")
     interval = analytics.settings.monitor_interval_seconds
     while True:
         await asyncio.sleep(interval)

@@ -60,7 +60,9 @@ async def _registry_aliases(analytics: Analytics, model_name: str) -> dict[str, 
 
 async def _classify(analytics: Analytics, model_name: str, version: str, texts: list[str]) -> tuple[list[str], float]:
     """Labels of one version for every text, and its median per-text latency as the model API measured it."""
-    classifier = BatchClassifier(analytics.sdk.model_api, model_name, version, PREDICT_BATCH)
+    classifier = BatchClassifier(
+        analytics.sdk.model_api, model_name, version, PREDICT_BATCH, traffic_class="evaluation"
+    )
     try:
         labels = await classifier.labels(texts)
     except ClassifyError as exc:
@@ -70,7 +72,9 @@ async def _classify(analytics: Analytics, model_name: str, version: str, texts: 
 
 async def _redteam_rate(analytics: Analytics, model_name: str, version: str) -> float:
     """The version's detection rate on the red-team suite (the same attacks for both versions)."""
-    classifier = BatchClassifier(analytics.sdk.model_api, model_name, version, PREDICT_BATCH)
+    classifier = BatchClassifier(
+        analytics.sdk.model_api, model_name, version, PREDICT_BATCH, traffic_class="evaluation"
+    )
     report = await redteam.attack(classifier, generate_attacks(SEED_PROMPTS, seed=0))
     return report.detection_rate
 

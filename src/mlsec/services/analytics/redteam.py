@@ -67,7 +67,11 @@ async def run(analytics: Analytics, session: AsyncSession, request: RedTeamRunRe
         SEED_PROMPTS, request.techniques, variants_per_seed=request.variants_per_seed, seed=request.seed
     )
     classifier = BatchClassifier(
-        analytics.sdk.model_api, request.model_name, request.version, analytics.settings.redteam_batch_size
+        analytics.sdk.model_api,
+        request.model_name,
+        request.version,
+        analytics.settings.redteam_batch_size,
+        traffic_class="redteam",
     )
     report = await attack(classifier, attacks)
     assert classifier.answered_version is not None  # at least one batch was answered

@@ -23,7 +23,7 @@ from mlsec.client import ServiceCallError
 from mlsec.core.errors import MlsecError
 from mlsec.services.analytics import configs, feedback_data, promotion
 from mlsec.services.analytics.models import RetrainRequest
-from mlsec.services.analytics.schemas.config import SEVERITY_ORDER
+from mlsec.services.analytics.schemas.config import SEVERITY_ORDER, AutoRetrainSettings
 from mlsec.services.analytics.state import Analytics
 
 logger = logging.getLogger("mlsec.analytics.retrain")
@@ -34,16 +34,21 @@ FEEDBACK_EXPORT_ROWS = 50_000
 
 
 def _skip_reason(
-    *, trigger: str, severity: str | None, enabled: bool, triggers: list[str], min_severity: str
+    *, trigger: str, severity: str | None, production_rows: int | None, config: AutoRetrainSettings
 ) -> str | None:
     if trigger == "manual":
         return None
-    if not enabled:
+    if not config.enabled:
         return "auto-retrain is off for this model"
-    if trigger not in triggers:
-        return f"trigger {trigger} is not enabled (enabled: {', '.join(triggers) or 'none'})"
-    if severity is not None and SEVERITY_ORDER[severity] < SEVERITY_ORDER[min_severity]:
-        return f"severity {severity} is below the trigger's minimum {min_severity}"
+    if trigger not in config.triggers:
+        return f"trigger {trigger} is not enabled (enabled: {', '.join(config.triggers) or 'none'})"
+    if severity is not None and SEVERITY_ORDER[severity] < SEVERITY_ORDER[config.min_severity]:
+        return f"severity {severity} is below the trigger's minimum {config.min_severity}"
+    if production_rows is not None and production_rows < config.min_production_rows:
+        return (
+            f"the drift window held {production_rows} production predictions; a retrain needs at least "
+            f"{config.min_production_rows} (min_production_rows)"
+        )
     return None
 
 
@@ -89,17 +94,13 @@ async def request(
     severity: str | None = None,
     drift_run_id: int | None = None,
     alert_id: int | None = None,
+    production_rows: int | None = None,
     force: bool = False,
 ) -> RetrainRequest:
-    """Record a retrain request: queued, or skipped with the reason. `force` bypasses cooldown and limits."""
+    """Record a retrain request: queued, or skipped with the reason. `force` bypasses cooldown and limits;
+    `production_rows` is the size of the drift window that raised the trigger (None: not a drift trigger)."""
     config = (await configs.get(session, model_name=model_name)).auto_retrain
-    skipped = _skip_reason(
-        trigger=trigger,
-        severity=severity,
-        enabled=config.enabled,
-        triggers=list(config.triggers),
-        min_severity=config.min_severity,
-    )
+    skipped = _skip_reason(trigger=trigger, severity=severity, production_rows=production_rows, config=config)
     if skipped is None and not force:
         skipped = await _limit_reason(
             session, model_name=model_name, cooldown=config.cooldown_minutes, daily_limit=config.daily_limit
@@ -113,7 +114,8 @@ async def request(
         reason=skipped or reason,
         drift_run_id=drift_run_id,
         alert_id=alert_id,
-        detail={"requested_reason": reason, "forced": force},
+        detail={"requested_reason": reason, "forced": force}
+        | ({"production_rows": production_rows} if production_rows is not None else {}),
     )
     session.add(row)
     await session.flush()
@@ -149,6 +151,16 @@ async def recover(analytics: Analytics) -> None:
             row.status = "failed"
             row.finished_at = datetime.now(UTC)
             row.detail = {**row.detail, "error": "the analytics service stopped while this retrain ran"}
+
+
+async def resume(analytics: Analytics) -> None:
+    """At start-up: work on requests a previous run left queued, once the training service answers (raises
+    ServiceCallError until it does: the start-up task tries again), so that none fails for starting first."""
+    async with analytics.ctx.db.session() as session:
+        if not any(row.status == "queued" for row in await get_queue(session)):
+            return
+    await analytics.sdk.training.get_health_live()
+    await dispatch(analytics)
 
 
 async def dispatch(analytics: Analytics) -> None:

@@ -17,6 +17,7 @@ from mlsec.client import MainAPIClient, ServiceCallError
 from mlsec.core.app import ContextDep
 from mlsec.core.errors import MlsecError, ServiceUnavailableError
 from mlsec.services.gateway.settings import GatewaySettings
+from mlsec.services.gateway.traffic import ForwardedTrafficDep
 
 MAX_TEXT_CHARS = 100_000  # the serving services apply their own, usually lower, limit
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
@@ -100,17 +101,22 @@ async def get_security_overview(sdk: SdkDep) -> dict[str, Any]:
 
 
 @router.post("/predict")
-async def predict(body: Annotated[UnifiedPredict, Body()], sdk: SdkDep) -> dict[str, Any]:
+async def predict(body: Annotated[UnifiedPredict, Body()], sdk: SdkDep, traffic: ForwardedTrafficDep) -> dict[str, Any]:
     """One text through the model cache, or the model API when the cache is down (`served_by`, `fallback`)."""
     try:
-        return await sdk.predict_unified(body.text, body.model_name, body.use_cache, version=body.version)
+        return await sdk.predict_unified(
+            body.text, body.model_name, body.use_cache, version=body.version, traffic_class=traffic
+        )
     except ServiceCallError as exc:
         raise _prediction_error(exc) from exc
 
 
 @router.post("/predict/batch")
 async def predict_batch(
-    body: Annotated[UnifiedBatchPredict, Body()], sdk: SdkDep, settings: GatewaySettingsDep
+    body: Annotated[UnifiedBatchPredict, Body()],
+    sdk: SdkDep,
+    settings: GatewaySettingsDep,
+    traffic: ForwardedTrafficDep,
 ) -> dict[str, Any]:
     """A batch through the cache (fallback: the model API); `ensemble` lets every served model vote."""
     if len(body.texts) > settings.max_predict_texts:
@@ -127,6 +133,7 @@ async def predict_batch(
             model_name=body.model_name,
             model_names=body.model_names,
             use_cache=body.use_cache,
+            traffic_class=traffic,
         )
     except ServiceCallError as exc:
         raise _prediction_error(exc) from exc

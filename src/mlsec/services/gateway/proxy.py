@@ -34,12 +34,14 @@ from mlsec.client.endpoint import CACHE_TTL_SECONDS
 from mlsec.core.auth import CALLER_HEADER, Principal
 from mlsec.core.cache import Cache
 from mlsec.core.errors import ServiceUnavailableError
+from mlsec.core.traffic import TRAFFIC_CLASS_HEADER
+from mlsec.services.gateway.traffic import forwarded_traffic_class
 
 # Response headers a service's answer keeps through the gateway (hop-by-hop and length headers are not).
 _PASSED_HEADERS = ("content-type", "content-disposition", "retry-after", "www-authenticate", "location")
 # Request headers forwarded to the service; credentials of the gateway's caller are not (services trust the
 # gateway through the internal service token), nor is a caller's own X-Mlsec-Caller: the gateway names the
-# caller it authenticated.
+# caller it authenticated. The traffic class goes on for operators and admins only (traffic.py).
 _FORWARDED_HEADERS = ("content-type", "accept", "content-length")
 CACHE_HEADER = "X-Mlsec-Cache"
 _BUFFERED_BODY_BYTES = 1024 * 1024
@@ -142,6 +144,8 @@ class GatewayProxy:
         principal = getattr(request.state, "principal", None)
         if isinstance(principal, Principal):  # the guard's verdict: who the service should record as the caller
             headers[CALLER_HEADER] = principal.identity
+        if (traffic := forwarded_traffic_class(request)) is not None:
+            headers[TRAFFIC_CLASS_HEADER] = traffic
         body: bytes | AsyncIterator[bytes] | None = None
         if route.method != "GET":
             length = request.headers.get("content-length", "")

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Path, Request
 
 from mlsec.core.errors import InvalidInputError, ServiceUnavailableError
 from mlsec.core.health import run_checks
+from mlsec.core.traffic import TrafficClass, TrafficClassDep
 from mlsec.services.model_api.schemas import (
     InvocationsResponse,
     V2InferRequest,
@@ -132,27 +133,31 @@ def _outputs(model: LoadedModel, predictions: list[Prediction]) -> list[V2Tensor
     return outputs
 
 
-async def _infer(serving: ServingDep, name: str, version: str | None, request: V2InferRequest) -> V2InferResponse:
+async def _infer(
+    serving: ServingDep, name: str, version: str | None, request: V2InferRequest, traffic: TrafficClass
+) -> V2InferResponse:
     items = _inputs(request)
     serving.check_batch(len(items))
     serving.check_texts([x for x in items if isinstance(x, str)])
-    model, predictions, _ = await serving.predict_many(name, items, version)
+    model, predictions, _ = await serving.predict_many(name, items, version, traffic)
     return V2InferResponse(
         model_name=model.name, model_version=model.version, id=request.id, outputs=_outputs(model, predictions)
     )
 
 
 @v2.post("/models/{model_name}/infer", response_model=V2InferResponse)
-async def infer_v2(model_name: ModelName, request: V2InferRequest, serving: ServingDep) -> V2InferResponse:
+async def infer_v2(
+    model_name: ModelName, request: V2InferRequest, serving: ServingDep, traffic: TrafficClassDep
+) -> V2InferResponse:
     """Inference on the model's champion, in the Open Inference Protocol's tensors."""
-    return await _infer(serving, model_name, None, request)
+    return await _infer(serving, model_name, None, request, traffic)
 
 
 @v2.post("/models/{model_name}/versions/{version}/infer", response_model=V2InferResponse)
 async def infer_v2_version(
-    model_name: ModelName, version: Version, request: V2InferRequest, serving: ServingDep
+    model_name: ModelName, version: Version, request: V2InferRequest, serving: ServingDep, traffic: TrafficClassDep
 ) -> V2InferResponse:
-    return await _infer(serving, model_name, version, request)
+    return await _infer(serving, model_name, version, request, traffic)
 
 
 def _mlflow_inputs(payload: dict[str, Any]) -> list[Any]:
@@ -179,10 +184,12 @@ def _mlflow_inputs(payload: dict[str, Any]) -> list[Any]:
 
 
 @invocations.post("/invocations", response_model=InvocationsResponse)
-async def invocations_mlflow(serving: ServingDep, payload: Annotated[dict[str, Any], Body()]) -> InvocationsResponse:
+async def invocations_mlflow(
+    serving: ServingDep, payload: Annotated[dict[str, Any], Body()], traffic: TrafficClassDep
+) -> InvocationsResponse:
     """MLflow's scoring protocol on the default model's champion: `{"predictions": [labels]}`."""
     items = _mlflow_inputs(payload)
     serving.check_batch(len(items))
     serving.check_texts([x for x in items if isinstance(x, str)])
-    _, predictions, _ = await serving.predict_many(None, items, None)
+    _, predictions, _ = await serving.predict_many(None, items, None, traffic)
     return InvocationsResponse(predictions=[p.label for p in predictions])

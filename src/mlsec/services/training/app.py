@@ -1,5 +1,6 @@
 """Builds the training app: datasets, jobs in a local process pool, the MLflow registry view."""
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,8 +25,8 @@ def create_app(settings: Settings | None = None, training_settings: TrainingSett
     async def lifespan(app: FastAPI, ctx: ServiceContext) -> AsyncIterator[None]:
         async with running(TrainingService(ctx, own)) as service:
             app.state.training = service
-            if own.bootstrap_default_model:
-                service.spawn(bootstrap_default_model(service), "training-bootstrap")
+            if own.bootstrap_default_model:  # retried until MLflow answers
+                ctx.startup.run("default_model", functools.partial(bootstrap_default_model, service), state="checking")
             yield
 
     limits = {

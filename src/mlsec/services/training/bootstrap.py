@@ -1,16 +1,14 @@
 """The default model: on a fresh install, train `security-classifier` from the shipped data.
 
-Runs once at start-up in the background: waits for MLflow, and when the model has no champion and
-no job is already on its way, registers the shipped datasets, stores the default config and queues
+Runs at start-up as a start-up task (tried again with backoff until MLflow answers): when the model
+has no champion and no job is already on its way, registers the shipped datasets, stores the default config and queues
 a training job, whose progress shows in the service's log and on the gateway's `training` topic.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-import time
 import uuid
 from pathlib import Path
 
@@ -21,6 +19,7 @@ from sqlalchemy import select
 import mlsec
 from mlsec.services.training import configs, jobs
 from mlsec.services.training import datasets as dataset_service
+from mlsec.services.training.errors import RegistryUnavailableError
 from mlsec.services.training.models import TrainingJob
 from mlsec.services.training.registry import CHAMPION, has_alias
 from mlsec.services.training.schemas import TrainingConfigBody
@@ -71,19 +70,14 @@ async def _register_shipped(service: TrainingService, name: str, pattern: str) -
         await dataset_service.store(session, received=received, options=options, datasets_root=service.datasets_root)
 
 
-async def _wait_for_mlflow(service: TrainingService) -> bool:
-    deadline = time.monotonic() + service.settings.bootstrap_wait_seconds
-    while True:
-        try:
-            if (
-                await service.ctx.http.get(f"{service.tracking_uri}/health", extensions={"mlsec_retries": 0})
-            ).is_success:
-                return True
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(1.0)
+async def _check_mlflow(service: TrainingService) -> None:
+    """Raise RegistryUnavailableError unless MLflow answers its health check now."""
+    try:
+        response = await service.ctx.http.get(f"{service.tracking_uri}/health", extensions={"mlsec_retries": 0})
+    except httpx.HTTPError as exc:
+        raise RegistryUnavailableError(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
+    if not response.is_success:
+        raise RegistryUnavailableError(f"HTTP {response.status_code} from {service.tracking_uri}/health")
 
 
 async def _job_on_its_way(service: TrainingService) -> bool:
@@ -95,10 +89,9 @@ async def _job_on_its_way(service: TrainingService) -> bool:
 
 
 async def bootstrap_default_model(service: TrainingService) -> str | None:
-    """Queue the default model's first training when it is needed; the job id, or None."""
-    if not await _wait_for_mlflow(service):
-        logger.error("training.bootstrap.mlflow_unreachable", extra={"tracking_uri": service.tracking_uri})
-        return None
+    """Queue the default model's first training when it is needed; the job id, or None. Raises
+    RegistryUnavailableError while MLflow does not answer (the start-up task tries again)."""
+    await _check_mlflow(service)
     if await anyio.to_thread.run_sync(has_alias, service.tracking_uri, DEFAULT_MODEL, CHAMPION):
         return None
     if await _job_on_its_way(service):

@@ -7,6 +7,7 @@ snapshot and never MLflow directly; a refresh runs on a timer and after each reg
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -105,23 +106,29 @@ class RegistryView:
         self.last_error: str | None = None
         self._lock = asyncio.Lock()
 
-    async def refresh(self) -> None:
-        """Read the registry now; on failure keep the last snapshot and remember why."""
+    async def read(self) -> None:
+        """Read the registry now; on failure keep the last snapshot, remember why and raise
+        RegistryUnavailableError (the start-up task that makes the first read tries again)."""
         async with self._lock:
             try:
                 self._snapshot = await anyio.to_thread.run_sync(_read_registry, self.tracking_uri)
             except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {str(exc)[:200]}"
                 logger.warning("registry.refresh_failed", extra={"error": self.last_error})
-                return
+                raise RegistryUnavailableError(self.last_error) from exc
             self.refreshed_at = datetime.now(UTC)
             self.last_error = None
 
+    async def refresh(self) -> None:
+        """Read the registry now; on failure keep the last snapshot and remember why."""
+        with contextlib.suppress(RegistryUnavailableError):
+            await self.read()
+
     async def run(self) -> None:
-        """Refresh forever (cancel to stop)."""
+        """Refresh every `refresh_seconds`, forever (cancel to stop); the first read is the caller's."""
         while True:
-            await self.refresh()
             await asyncio.sleep(self.refresh_seconds)
+            await self.refresh()
 
     def models(self) -> list[ModelInfo]:
         if self._snapshot is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -55,17 +56,26 @@ class TrainingService:
         return self.ctx.settings.mlflow_uri
 
     async def start(self) -> None:
-        """Settle jobs a previous run left behind, then start refreshing the registry."""
+        """Settle jobs a previous run left behind; read the registry, then keep it fresh. What needs MLflow
+        (ending the runs of interrupted jobs, the first registry read) is a start-up task, retried until
+        MLflow answers."""
         async with self.ctx.db.session() as session:
             interrupted, queued = await jobs.interrupt_unfinished(session)
             run_ids = [job.mlflow_run_id for job in interrupted if job.mlflow_run_id]
         for job in interrupted:
             logger.warning("training.job.interrupted", extra={"job_id": job.id, "model_name": job.model_name})
-        for run_id in run_ids:
-            await self._terminate_run_quietly(run_id)
+        if run_ids:
+            self.ctx.startup.run("interrupted_runs", functools.partial(self._terminate_runs, run_ids), state="ending")
         for job in queued:
             await self.submit(job.id)
+        self.ctx.startup.run("registry", self.registry.read, state="reading")
         self.spawn(self.registry.run(), "training-registry-refresh")
+
+    async def _terminate_runs(self, run_ids: list[str]) -> None:
+        """Mark the MLflow runs of interrupted jobs KILLED; raises while MLflow fails (those left are retried)."""
+        while run_ids:
+            await anyio.to_thread.run_sync(_terminate_run, self.tracking_uri, run_ids[0])
+            run_ids.pop(0)
 
     def spawn(self, coroutine: Any, name: str) -> None:
         """Run a background task for the lifetime of the service."""

@@ -20,8 +20,5 @@ class TrainingSettings(BaseSettings):
     bootstrap_default_model: bool = Field(
         True, description="Train security-classifier on start-up when it has no champion."
     )
-    bootstrap_wait_seconds: float = Field(
-        120.0, ge=0, description="How long start-up waits for MLflow before giving up."
-    )
     registry_refresh_seconds: float = Field(15.0, gt=0, le=3600)
     max_log_lines: int = Field(500, ge=10, le=100_000)

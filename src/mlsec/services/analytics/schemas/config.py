@@ -70,6 +70,12 @@ class AutoRetrainSettings(_Strict):
     enabled: bool = True
     triggers: list[Trigger] = Field(default_factory=_default_triggers)
     min_severity: Severity = Field("medium", description="Drift below this severity does not trigger a retrain.")
+    min_production_rows: int = Field(
+        500,
+        ge=1,
+        description="A drift alert triggers a retrain only when its window held at least this many production "
+        "predictions (red-team, evaluation and synthetic traffic never count).",
+    )
     performance_metric: Literal["accuracy", "precision", "recall", "f1"] = "f1"
     performance_threshold: float = Field(0.8, ge=0, le=1, description="A drop below this triggers a retrain.")
     performance_window_hours: float = Field(24.0, gt=0)
