@@ -187,51 +187,13 @@ async def wait_started(http: httpx.AsyncClient, within: float = 60.0) -> dict[st
         await asyncio.sleep(0.05)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real MLflow tracking server (SQLite store, local artifacts), shared by the session."""
-    import subprocess
-    import time
+    from tests.servers import MlflowServer
 
-    import httpx
-
-    from mlsec.core.settings import Settings
-    from mlsec.launcher.supervisor import mlflow_command
-
-    home = tmp_path_factory.mktemp("mlflow-home")
-    port = _free_port()
-    argv = mlflow_command(Settings(_env_file=None, home=home, mlflow_port=port))
-    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-    log = (home / "mlflow.log").open("w")
-    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow-home")).start()
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None:
-                raise RuntimeError(f"MLflow exited: {(home / 'mlflow.log').read_text()[-2000:]}")
-            time.sleep(0.3)
-        else:
-            raise RuntimeError("MLflow did not start within 120 s")
-        yield url
+        yield server.url
     finally:
-        os.killpg(process.pid, 15)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait(5)
-        log.close()
+        server.stop()

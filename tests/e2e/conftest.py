@@ -85,6 +85,15 @@ class Running:
         self._reader.join(5)
         return code
 
+    def close(self) -> None:
+        """Kill the process if it still runs, and release its output pipe."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        self._reader.join(5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
 
 @pytest.fixture
 def run_mlsec(tmp_path: Path) -> Iterator[type[Running]]:
@@ -97,9 +106,4 @@ def run_mlsec(tmp_path: Path) -> Iterator[type[Running]]:
 
     yield Tracked
     for run in started:  # never leave a platform behind, whatever the test did
-        if run.process.poll() is None:
-            run.process.kill()
-            run.process.wait(10)
-        run._reader.join(5)
-        if run.process.stdout is not None:
-            run.process.stdout.close()
+        run.close()

@@ -192,8 +192,13 @@ class Settings(BaseSettings):
 
     @property
     def public_host(self) -> str:
-        """The address clients use to reach a service bound to `host`."""
-        return "127.0.0.1" if self.host in {"0.0.0.0", "::", ""} else self.host
+        """The address clients use to reach a service bound to `host` (the loopback of its family for a
+        wildcard), as it goes in a URL: an IPv6 address in brackets."""
+        if self.host in {"0.0.0.0", ""}:
+            return "127.0.0.1"
+        if self.host == "::":
+            return "[::1]"
+        return url_host(self.host)
 
     def port_for(self, service: str | ServiceSpec) -> int:
         """The port the given service listens on."""
@@ -262,6 +267,11 @@ class Settings(BaseSettings):
     def logs_dir(self) -> Path:
         """Where `mlsec up` writes one log file per service."""
         return self.home / "logs"
+
+
+def url_host(host: str) -> str:
+    """A host as a URL names it: an IPv6 address in brackets (RFC 3986), anything else as it is."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def postgres_url_for_database(server_url: str, database: str) -> str:

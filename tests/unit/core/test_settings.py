@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from mlsec.core.services import SERVICES
@@ -19,6 +20,23 @@ def test_defaults_bind_loopback_and_use_the_seed_ports(settings: Settings) -> No
     assert settings.mlflow_managed
     assert not settings.uses_redis_cache
     assert not settings.uses_redis_events
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("::1", "http://[::1]:8000"),
+        ("::", "http://[::1]:8000"),
+        ("fd00::5", "http://[fd00::5]:8000"),
+        ("0.0.0.0", "http://127.0.0.1:8000"),
+        ("10.1.2.3", "http://10.1.2.3:8000"),
+    ],
+)
+def test_urls_of_ipv6_hosts_put_the_address_in_brackets(tmp_path: Path, host: str, url: str) -> None:
+    settings = Settings(_env_file=None, home=tmp_path, host=host, service_token="t" * 32)
+    assert settings.url_for("model-api") == url
+    assert settings.mlflow_uri == url.replace(":8000", ":5000")
+    assert httpx.URL(settings.url_for("gateway")).port == 8007
 
 
 @pytest.mark.parametrize(
