@@ -20,6 +20,7 @@ import aiohttp
 import httpx
 
 from benchmarks._servers import BenchmarkError
+from mlsec.core.traffic import TRAFFIC_CLASS_HEADER
 
 Client = httpx.AsyncClient | aiohttp.ClientSession
 """What a worker sends with: a light aiohttp session (the load generator), or an httpx client (when the
@@ -28,7 +29,8 @@ GENERATOR = f"load generator: aiohttp {aiohttp.__version__}, one keep-alive sess
 """How the load was sent, for the records (earlier records, which do not say, used one httpx client per worker)."""
 Body = Callable[[], bytes]
 """The JSON body of the next POST, already encoded; called once per request, so a body can change per request."""
-JSON_HEADERS = {"Content-Type": "application/json"}
+# Load is synthetic traffic: marked so, it never counts as production (drift, retraining, business figures).
+JSON_HEADERS = {"Content-Type": "application/json", TRAFFIC_CLASS_HEADER: "synthetic"}
 
 
 def json_bodies(payloads: Iterable[object]) -> Body:

@@ -219,6 +219,39 @@ async def test_predictions_are_logged_without_raw_text(api: httpx.AsyncClient, s
     assert {"score", "non_ascii_ratio", "upper_ratio"} <= row["features"].keys()
 
 
+async def test_every_prediction_path_stores_its_traffic_class(api: httpx.AsyncClient) -> None:
+    redteam = {"X-Mlsec-Traffic-Class": "redteam"}
+    assert (await api.post("/predict", json={"text": ATTACK}, headers=redteam)).status_code == 200
+    assert (
+        await api.post("/predict/batch", json={"texts": [BENIGN]}, headers={"X-Mlsec-Traffic-Class": " Synthetic "})
+    ).status_code == 200
+    v2 = {"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [BENIGN]}]}
+    assert (
+        await api.post("/v2/models/serve-detector/infer", json=v2, headers={"X-Mlsec-Traffic-Class": "evaluation"})
+    ).status_code == 200
+    assert (await api.post("/invocations", json={"inputs": [BENIGN]})).status_code == 200  # no header: production
+    state = api._transport.app.state.serving  # type: ignore[attr-defined]
+    await state.log.flush()
+
+    async def classes(**params: str) -> list[str]:
+        page = (await api.get("/predictions/log", params={"model_name": "serve-detector", **params})).json()
+        return [record["traffic_class"] for record in page["records"]]
+
+    assert await classes() == ["redteam", "synthetic", "evaluation", "production"]
+    assert await classes(traffic_class="redteam") == ["redteam"]
+    assert await classes(traffic_class="production") == ["production"]
+    metrics = (await api.get("/metrics")).text
+    assert 'mlsec_serving_labels_total{label="1",model="serve-detector",traffic_class="redteam"} 1.0' in metrics
+
+
+async def test_an_unknown_traffic_class_is_refused_without_echoing_it(api: httpx.AsyncClient) -> None:
+    refused = await api.post("/predict", json={"text": BENIGN}, headers={"X-Mlsec-Traffic-Class": "secret-sauce"})
+    assert refused.status_code == 400
+    assert "production, redteam, evaluation, synthetic" in refused.json()["message"]
+    assert "secret-sauce" not in refused.text
+    assert (await api.get("/predictions/log", params={"model_name": "x", "traffic_class": "nope"})).status_code == 422
+
+
 async def test_raw_text_is_stored_only_when_allowed(settings_for: Settings, served_model: str) -> None:
     async for api in started_client(create_app(settings_for, api_settings(store_text=True))):
         await api.post("/predict", json={"text": BENIGN})
