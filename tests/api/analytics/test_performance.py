@@ -170,6 +170,20 @@ async def test_model_performance_per_version_equals_sklearn(analytics: httpx.Asy
     assert [v["model_version"] for v in only["versions"]] == ["1"] and only["count"] == 120
 
 
+async def test_feedback_on_traffic_that_is_not_production_is_no_measure_of_performance(
+    analytics: httpx.AsyncClient,
+) -> None:
+    production = binary_sample(3, 60, "1", hours_ago=1)
+    wrong = [item(prediction="0", true_label="1", traffic_class="redteam", predicted_at=at(1)) for _ in range(90)]
+    graded = [item(traffic_class="evaluation", predicted_at=at(1)) for _ in range(5)]
+    await send(analytics, production + wrong + [{**g, "model_version": "3"} for g in graded])
+    body = (await analytics.get("/model-performance/guard", params={"window_hours": 24})).json()
+    assert body["count"] == 60 and [v["model_version"] for v in body["versions"]] == ["1"]
+    assert_metrics(body["versions"][0]["metrics"], expected_binary(production), 60)
+    refused = await analytics.post("/feedback", json={"items": [item(traffic_class="shadow")]})
+    assert refused.status_code == 422
+
+
 async def test_multiclass_model_uses_macro_averages(analytics: httpx.AsyncClient) -> None:
     rng = np.random.default_rng(3)
     true = rng.choice(["benign", "jailbreak", "injection"], 90).tolist()

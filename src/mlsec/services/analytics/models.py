@@ -14,6 +14,7 @@ from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, String, T
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mlsec.core.database import new_metadata
+from mlsec.core.traffic import PRODUCTION
 
 
 def utcnow() -> datetime:
@@ -92,6 +93,8 @@ class Feedback(Base):
     # The side of the split (feedback_data.is_holdout of the text): held out for judging promotions, never
     # trained on. Stored so every reader selects a side in SQL.
     holdout: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # mlsec.core.traffic: performance figures and the performance-drop trigger read production feedback only.
+    traffic_class: Mapped[str] = mapped_column(String(16), default=PRODUCTION, server_default=PRODUCTION)
 
 
 class RedTeamRun(Base):

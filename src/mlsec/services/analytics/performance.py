@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, Row, Select, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mlsec.core.app import ServiceContext
+from mlsec.core.traffic import PRODUCTION
 from mlsec.services.analytics.errors import NoFeedbackError
 from mlsec.services.analytics.feedback_data import is_holdout
 from mlsec.services.analytics.models import Feedback
@@ -210,7 +211,8 @@ async def stream_rows(
 async def load_window(
     session: AsyncSession, *, start: datetime, end: datetime, model_name: str | None = None, version: str | None = None
 ) -> Window:
-    """The labelled feedback whose time (see TIME_BASIS) lies in [start, end], grouped by model and version."""
+    """The labelled production feedback whose time (see TIME_BASIS) lies in [start, end], grouped by model and
+    version (feedback on red-team, evaluation or synthetic predictions is no measure of production)."""
     statement = select(
         Feedback.model_name,
         Feedback.model_version,
@@ -218,7 +220,7 @@ async def load_window(
         Feedback.true_label,
         Feedback.prediction,
         Feedback.score,
-    ).where(feedback_time() >= start, feedback_time() <= end)
+    ).where(feedback_time() >= start, feedback_time() <= end, Feedback.traffic_class == PRODUCTION)
     if model_name is not None:
         statement = statement.where(Feedback.model_name == model_name)
     if version is not None:
@@ -238,8 +240,10 @@ async def version_activity(
 ) -> dict[str, list[tuple[str, datetime]]]:
     """Every model with feedback, and its versions with their newest feedback time, the latest version first
     (the one that made the most recent labelled prediction)."""
-    statement = select(Feedback.model_name, Feedback.model_version, func.max(feedback_time())).group_by(
-        Feedback.model_name, Feedback.model_version
+    statement = (
+        select(Feedback.model_name, Feedback.model_version, func.max(feedback_time()))
+        .where(Feedback.traffic_class == PRODUCTION)
+        .group_by(Feedback.model_name, Feedback.model_version)
     )
     if model_name is not None:
         statement = statement.where(Feedback.model_name == model_name)

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from mlsec.core.traffic import PRODUCTION, TrafficClass
+
 NAME_PATTERN = r"^[A-Za-z0-9][\w.\-]*$"
 # Clocks of the clients that send feedback are not ours: a prediction time this far ahead is accepted.
 CLOCK_SKEW = timedelta(seconds=60)
@@ -53,6 +55,9 @@ class FeedbackItem(_Strict):
     score: float | None = Field(None, ge=0, le=1, description="P(positive class) for binary models.")
     text: str | None = Field(None, max_length=100_000, description="The input, kept for retraining exports.")
     predicted_at: datetime | None = Field(None, description="When the prediction was made; default: now.")
+    traffic_class: TrafficClass = Field(
+        PRODUCTION, description="The prediction's traffic class: performance figures count production only."
+    )
 
     @field_validator("text")
     @classmethod
