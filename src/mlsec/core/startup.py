@@ -11,7 +11,6 @@ later still gets the work done.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 from collections.abc import Awaitable, Callable
@@ -75,11 +74,10 @@ class StartupTasks:
         return dict(self._pending)
 
     async def wait(self, name: str) -> None:
-        """Until the named task has succeeded (or was cancelled)."""
+        """Until the named task has succeeded (or was cancelled). Cancelling the waiter cancels the wait only."""
         task = self._tasks.get(name)
         if task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(task)
+            await asyncio.wait({task})
 
     async def close(self) -> None:
         """Cancel whatever is still pending (the service is stopping)."""

@@ -117,3 +117,19 @@ async def _pending_models(http: httpx.AsyncClient, dependency: Dependency) -> No
     assert models["state"] == "loading" and models["attempts"] >= 1
     assert models["last_error"] == "ConnectionError: connection refused"
     assert (await http.get("/health/deep")).json()["pending"]["models"]["state"] == "loading"
+
+
+async def test_a_cancelled_waiter_stops_waiting_and_leaves_the_task_running() -> None:
+    tasks = StartupTasks(initial_backoff=0.01)
+    dependency = Dependency()
+    task = tasks.run("monitor", dependency.use)
+    waiter = asyncio.get_running_loop().create_task(tasks.wait("monitor"))
+    await asyncio.sleep(0.05)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert not task.done()
+    dependency.up = True
+    with anyio.fail_after(5):
+        await tasks.wait("monitor")
+    await tasks.close()
