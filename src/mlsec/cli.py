@@ -84,23 +84,25 @@ def serve(
 
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Show every service's health; exits 1 when any is down."""
+    """Show every service's health and the start-up work it still has pending; exits 1 when any is down."""
     settings = _settings()
     rows = _run(lambda: _collect_status(settings))
     if as_json:
         console.print_json(json.dumps(rows))
     else:
         table = Table(title="mlsec services")
-        for column in ("service", "url", "status", "version", "latency"):
+        for column in ("service", "url", "status", "version", "latency", "pending"):
             table.add_column(column)
         for row in rows:
             colour = "green" if row["status"] == "healthy" else "red"
+            pending = ", ".join(f"{name}: {task['state']}" for name, task in row.get("pending", {}).items())
             table.add_row(
                 row["service"],
                 row["url"],
                 f"[{colour}]{row['status']}[/{colour}]",
                 row.get("version") or "-",
                 f"{row['latency_ms']:.0f} ms",
+                pending or "-",
             )
         console.print(table)
     raise typer.Exit(0 if all(row["status"] == "healthy" for row in rows) else 1)
@@ -119,8 +121,9 @@ async def _collect_status(settings: Settings) -> list[dict[str, Any]]:
                 health = await client.get_health()
                 own = health.get("gateway", health)  # the gateway's /health is the platform's; its own part
                 row.update(status=own.get("status", "unknown"), version=own.get("version"))
+                row["pending"] = (await client.get_health_ready()).get("pending", {})
             except ServiceCallError as exc:
-                row.update(status="down", error=str(exc))
+                row.update(status=row.get("status", "down"), error=str(exc))
             row["latency_ms"] = (time.perf_counter() - started) * 1000
             return row
 

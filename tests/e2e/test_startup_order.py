@@ -35,6 +35,7 @@ CHAMPIONS = ("security-classifier", "second-detector")
 class Platform:
     process: Running
     mlflow: MlflowServer
+    env: dict[str, str]
     ports: dict[str, int]
     key: str
 
@@ -74,7 +75,7 @@ def late_mlflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
         key = read_credentials(root / "home" / "credentials")
         assert key is not None
         ports = {spec.name: int(env[f"MLSEC_{spec.key.upper()}_PORT"]) for spec in SERVICES}
-        yield Platform(process=process, mlflow=mlflow, ports=ports, key=key)
+        yield Platform(process=process, mlflow=mlflow, env=env, ports=ports, key=key)
     finally:
         process.process.send_signal(signal.SIGINT)
         try:
@@ -102,6 +103,13 @@ def test_every_champion_is_loaded_once_mlflow_starts_without_a_prediction(late_m
         assert waiting["state"] == "loading" and "unavailable" in waiting["last_error"].lower()
         assert {"registry", "default_model"} <= set(_pending(http, training))
         assert http.get(f"{cache}/stats").json()["loads"] == 0
+        status = Running(["status", "--json"], late_mlflow.env, cwd=late_mlflow.mlflow.home.parent)
+        try:
+            assert status.wait(timeout=60) == 0, status.output
+            rows = {row["service"]: row for row in json.loads(status.output)}
+        finally:
+            status.close()
+        assert rows["model-cache"]["pending"]["models"]["state"] == "loading"
 
         late_mlflow.mlflow.start()
         _until(lambda: not _pending(http, cache), "the model cache's preload succeeds")
