@@ -71,11 +71,14 @@ mlsec_http_requests_total{method="POST",route="/predict",status="500"} 2.0
 mlsec_http_requests_total{method="POST",route="/predict",status="200"} 5.0
 # HELP mlsec_serving_labels_total Predictions answered, by model and label
 # TYPE mlsec_serving_labels_total counter
-mlsec_serving_labels_total{label="1",model="detector"} 3.0
-mlsec_serving_labels_total{label="0",model="detector"} 2.0
+mlsec_serving_labels_total{label="1",model="detector",traffic_class="production"} 3.0
+mlsec_serving_labels_total{label="0",model="detector",traffic_class="production"} 2.0
+mlsec_serving_labels_total{label="1",model="detector",traffic_class="redteam"} 40.0
+mlsec_serving_labels_total{label="0",model="detector",traffic_class="synthetic"} 900.0
 """
 
 
 def test_metrics_text_is_summarised() -> None:
     assert request_counts(METRICS) == {"requests": 14.0, "server_errors": 2.0}
-    assert prediction_counts(METRICS) == {("detector", "1"): 3, ("detector", "0"): 2}
+    assert prediction_counts(METRICS) == {("detector", "1"): 3, ("detector", "0"): 2}  # production only
+    assert prediction_counts(METRICS, "redteam") == {("detector", "1"): 40}
