@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential_jitter
 
 logger = logging.getLogger("mlsec.startup")
+QUIET_SECONDS = 60.0  # failed attempts are logged at INFO this long, then at WARNING
 StartupWork = Callable[[], Awaitable[object]]
 
 
@@ -102,7 +103,11 @@ def _failed(pending: PendingTask, retry: RetryCallState) -> None:
     pending.attempts = retry.attempt_number
     pending.last_error = _reason(exc)
     pending.next_attempt_in_seconds = round(retry.upcoming_sleep, 2)
-    logger.warning(
+    # On a cold start the first attempts fail as a matter of course (MLflow takes seconds to answer):
+    # information at first, a warning once the dependency has been missing for a while.
+    waited = (datetime.now(UTC) - pending.since).total_seconds()
+    logger.log(
+        logging.WARNING if waited >= QUIET_SECONDS else logging.INFO,
         "startup.retrying",
         extra={
             "task": pending.name,

@@ -223,14 +223,7 @@ class ModelRepository:
     async def _preload(self) -> list[str]:
         names = list(dict.fromkeys(self._policy.preload))
         if self._policy.preload_champions:
-            try:
-                champions = await self._in_thread(registered_champions, self.tracking_uri, self.default_alias)
-            except RegistryUnavailableError as exc:
-                if not self._registry_down:  # one event per outage, not one per retry
-                    self._emit("load_failed", "*", None, {"error": str(exc), "stage": "listing champions"})
-                self._registry_down = True
-                raise
-            self._registry_down = False
+            champions = await self._in_thread(registered_champions, self.tracking_uri, self.default_alias)
             names.extend(name for name in champions if name not in names)
         wanted = [name for name in names if (name, self.default_alias) not in self._bindings]
         limiter = anyio.CapacityLimiter(PRELOAD_CONCURRENCY)
@@ -685,10 +678,15 @@ class ModelRepository:
                 logger.exception("serving.maintenance_failed")
 
     async def _poll_champions(self) -> None:
+        """`preload`, reporting a registry outage once (a load_failed event), not at every poll."""
         try:
             await self.preload()
         except RegistryUnavailableError as exc:  # MLflow is down: the next poll tries again
-            logger.warning("serving.champion_poll_failed", extra={"error": str(exc)[:200]})
+            if not self._registry_down:
+                self._emit("load_failed", "*", None, {"error": str(exc), "stage": "listing champions"})
+            self._registry_down = True
+            return
+        self._registry_down = False
 
     def _emit(self, kind: str, name: str, version: str | None, detail: dict[str, Any]) -> None:
         event = ServingEvent(kind=kind, name=name, version=version, detail=detail, at=datetime.now(UTC))

@@ -116,6 +116,8 @@ async def test_champions_are_preloaded_when_mlflow_starts_last_and_after_it_rest
             return f"late-champion:{late}" in (await http.get("/stats")).json()["models"]
 
         await _until(late_loaded, "the new champion is preloaded after MLflow came back")
+        outage = await _events(http, "/logs", kind="load_failed")
+        assert [e["model_name"] for e in outage] == ["*"]  # the outage while running, once, not once per poll
 
     try:
         async for http in started_client(create_app(settings, own)):
