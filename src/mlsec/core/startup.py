@@ -80,6 +80,13 @@ class StartupTasks:
         if task is not None:
             await asyncio.wait({task})
 
+    async def cancel(self, name: str) -> None:
+        """Cancel one task if it is still pending (before closing what it uses), and wait until it has stopped."""
+        task = self._tasks.get(name)
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
     async def close(self) -> None:
         """Cancel whatever is still pending (the service is stopping)."""
         tasks = [task for task in self._tasks.values() if not task.done()]

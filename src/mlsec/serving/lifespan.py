@@ -89,6 +89,7 @@ async def serving(
     try:
         yield state
     finally:
+        await ctx.startup.cancel("models")  # a preload still running must not load into a closed repository
         await summaries.close(publish_summary)
         await repository.close()
         await log.close()

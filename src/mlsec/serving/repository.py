@@ -194,6 +194,7 @@ class ModelRepository:
         self._maintenance: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self._registry_down = False
+        self._unresolved: set[str] = set()  # preload names that had no version at the default alias
         self._counts = dict.fromkeys(("hits", "misses", "evictions", "loads", "load_failures", "swaps"), 0)
 
     # --- lifecycle -----------------------------------------------------------------------------------
@@ -255,9 +256,14 @@ class ModelRepository:
             except ServingError:
                 pass
             return exc
-        except ServingError as exc:
-            self._emit("load_failed", name, None, {"error": str(exc), "stage": "resolving"})
+        except RegistryUnavailableError as exc:
+            return exc  # an outage: the caller reports it and tries again
+        except ServingError as exc:  # not registered, or no such alias: maybe later; reported once
+            if name not in self._unresolved:
+                self._unresolved.add(name)
+                self._emit("load_failed", name, None, {"error": str(exc), "stage": "resolving"})
             return exc
+        self._unresolved.discard(name)
         return None
 
     async def close(self) -> None:

@@ -151,6 +151,7 @@ async def test_a_smaller_budget_evicts_the_least_recently_used(
     registered("cache-a", seed=21)
     registered("cache-b", seed=22)
     async for http in started_client(create_app(settings_for, cache_settings(preload=["cache-a", "cache-b"]))):
+        await wait_started(http)
         await http.post("/predict", json={"text": ATTACK, "model_name": "cache-b"})  # cache-a is now the older one
         sizes = (await http.get("/stats")).json()["models"]
         budget_mb = (sizes["cache-b:1"]["size_bytes"] + 1) / 1024 / 1024

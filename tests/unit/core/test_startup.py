@@ -133,3 +133,12 @@ async def test_a_cancelled_waiter_stops_waiting_and_leaves_the_task_running() ->
     with anyio.fail_after(5):
         await tasks.wait("monitor")
     await tasks.close()
+
+
+async def test_one_task_can_be_cancelled_before_what_it_uses_is_closed() -> None:
+    tasks = StartupTasks(initial_backoff=0.01)
+    task = tasks.run("models", Dependency().use)
+    await tasks.cancel("models")
+    assert task.cancelled()
+    await tasks.cancel("models")  # again, or an unknown name: nothing to do
+    await tasks.cancel("unknown")

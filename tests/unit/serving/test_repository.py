@@ -254,9 +254,11 @@ async def test_preload_champions_survives_a_broken_model(
     assert repo.stats()["load_failures"] == 1
     assert repo.stats()["misses"] == 0  # preloading is not a request
 
-    # Preloading again (the champion poll) loads nothing new and does not retry the broken version.
+    # Preloading again (the champion poll) loads nothing new, does not retry the broken version, and does
+    # not report the missing model again.
     assert await repo.preload() == []
     assert repo.stats()["load_failures"] == 1
+    assert sum(e.kind == "load_failed" for e in events) == 2
 
 
 async def test_preload_raises_while_the_registry_is_down(
