@@ -117,7 +117,9 @@ async def test_champions_are_preloaded_when_mlflow_starts_last_and_after_it_rest
 
         await _until(late_loaded, "the new champion is preloaded after MLflow came back")
         outage = await _events(http, "/logs", kind="load_failed")
-        assert [e["model_name"] for e in outage] == ["*"]  # the outage while running, once, not once per poll
+        # The outage while running is reported once, not once per poll (other models' failures aside: the
+        # session's registry also holds a champion whose files are broken).
+        assert [e["model_name"] for e in outage].count("*") == 1
 
     try:
         async for http in started_client(create_app(settings, own)):
