@@ -17,6 +17,7 @@ from mlsec.serving.errors import (
     VersionNotFoundError,
 )
 from mlsec.serving.model import LoadedModel, Prediction, load_model, registered_champions, resolve_version
+from mlsec.serving.preload import Preloader
 from mlsec.serving.repository import LoadedInfo, ModelRepository, ServingEvent, ServingPolicy
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "ModelRepository",
     "NotLoadedError",
     "Prediction",
+    "Preloader",
     "RegistryUnavailableError",
     "ServingError",
     "ServingEvent",

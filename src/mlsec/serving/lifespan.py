@@ -12,6 +12,7 @@ from sqlalchemy import Table
 from mlsec.core.app import ServiceContext
 from mlsec.core.prediction_log import PredictionLog, PredictionLogMetrics
 from mlsec.core.settings import ServingSettings
+from mlsec.serving.preload import Preloader
 from mlsec.serving.records import completer
 from mlsec.serving.repository import ModelRepository, ServingEvent, ServingPolicy
 from mlsec.serving.state import LabelMetrics, ServingState
@@ -52,7 +53,6 @@ async def serving(
         max_batch=settings.micro_batch_max,
         max_wait=settings.micro_batch_wait_ms / 1000,
         alias_poll_seconds=settings.alias_poll_seconds,
-        champion_poll_seconds=settings.champion_poll_seconds,
         default_alias=settings.default_alias,
         threads=settings.threads,
         compile_text=settings.compile_models,
@@ -83,13 +83,16 @@ async def serving(
     log.start()
     summaries.start(publish_summary)
     await repository.start()
-    if repository.preloads:  # in the background, retried until MLflow answers: the service serves meanwhile
-        ctx.startup.run("models", repository.preload, state="loading")
+    preloader = Preloader(repository, champion_poll_seconds=settings.champion_poll_seconds)
+    if preloader.active:  # in the background, retried until MLflow answers: the service serves meanwhile
+        ctx.startup.run("models", preloader.preload, state="loading")
+    preloader.start()
     app.state.serving = state
     try:
         yield state
     finally:
         await ctx.startup.cancel("models")  # a preload still running must not load into a closed repository
+        await preloader.close()
         await summaries.close(publish_summary)
         await repository.close()
         await log.close()

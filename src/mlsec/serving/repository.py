@@ -31,18 +31,15 @@ from prometheus_client import CollectorRegistry
 from mlsec.serving.batcher import BatchMetrics, MicroBatcher, Outcome, PredictFn
 from mlsec.serving.errors import (
     InvalidInputError,
-    ModelLoadError,
     ModelNotFoundError,
     NotLoadedError,
-    RegistryUnavailableError,
     ServingError,
     VersionNotFoundError,
 )
-from mlsec.serving.model import LoadedModel, Prediction, load_model, registered_champions, resolve_version
+from mlsec.serving.model import LoadedModel, Prediction, load_model, resolve_version
 
 logger = logging.getLogger("mlsec.serving.repository")
 T = TypeVar("T")
-PRELOAD_CONCURRENCY = 4
 MAX_MAINTENANCE_TICK = 1.0  # seconds: how soon the maintenance loop notices a policy change
 
 
@@ -168,7 +165,6 @@ class ModelRepository:
         max_wait: float = 0.002,
         alias_poll_seconds: float = 5.0,
         default_alias: str = "champion",
-        champion_poll_seconds: float = 30.0,
         threads: int = 2,
         compile_text: bool = True,
         projection: bool = True,
@@ -181,7 +177,6 @@ class ModelRepository:
         self.max_wait = max_wait
         self.alias_poll_seconds = alias_poll_seconds
         self.default_alias = default_alias
-        self.champion_poll_seconds = champion_poll_seconds
         self._limiter = anyio.CapacityLimiter(threads)
         self.compile_text = compile_text
         self.projection = projection  # load text models' drift projections (for the log writer)
@@ -190,81 +185,29 @@ class ModelRepository:
         self._bindings: dict[tuple[str, str], str] = {}  # (name, alias) -> version
         self._resolving: dict[tuple[str, str], asyncio.Task[str]] = {}
         self._refresh_lock = asyncio.Lock()
-        self._preload_lock = asyncio.Lock()
         self._maintenance: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[Any]] = set()
-        self._registry_down = False
-        self._unresolved: set[str] = set()  # preload names that had no version at the default alias
         self._counts = dict.fromkeys(("hits", "misses", "evictions", "loads", "load_failures", "swaps"), 0)
 
     # --- lifecycle -----------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start maintenance (evictions, alias refresh, new champions). Preloading is `preload`'s job: the
-        service runs it as a start-up task, retried until the registry answers."""
+        """Start maintenance (evictions, alias refresh). What to load ahead of requests is mlsec.serving.preload's
+        job."""
         if self._maintenance is None:
             self._maintenance = asyncio.get_running_loop().create_task(self._maintain(), name="serving-maintenance")
 
-    @property
-    def preloads(self) -> bool:
-        """Whether the policy names models to load before they are asked for."""
-        return bool(self._policy.preload) or self._policy.preload_champions
+    def is_bound(self, name: str, alias: str | None = None) -> bool:
+        """Whether an alias of `name` (default: the default alias) is bound here: loaded once, or being loaded."""
+        return (name, alias or self.default_alias) in self._bindings
 
-    async def preload(self) -> list[str]:
-        """Load, at the default alias, every model the policy names that has never been bound here; the names
-        loaded. Raises RegistryUnavailableError when MLflow does not answer (the caller tries again later).
+    def unbind(self, name: str, alias: str | None = None) -> None:
+        """Forget where an alias points (the next use asks MLflow again); loaded versions stay as they are."""
+        self._bindings.pop((name, alias or self.default_alias), None)
 
-        A model whose version cannot be loaded while MLflow answers (its artifacts are broken) is reported
-        (a load_failed event) and not tried again until its alias moves; a model evicted since it was
-        preloaded stays evicted until it is asked for. So calling this often costs one registry listing.
-        Calls run one at a time: a second caller finds what the first loaded."""
-        async with self._preload_lock:
-            return await self._preload()
-
-    async def _preload(self) -> list[str]:
-        names = list(dict.fromkeys(self._policy.preload))
-        if self._policy.preload_champions:
-            champions = await self._in_thread(registered_champions, self.tracking_uri, self.default_alias)
-            names.extend(name for name in champions if name not in names)
-        wanted = [name for name in names if (name, self.default_alias) not in self._bindings]
-        limiter = anyio.CapacityLimiter(PRELOAD_CONCURRENCY)
-        outcomes: dict[str, BaseException | None] = {}
-
-        async def preload_one(name: str) -> None:
-            async with limiter:
-                outcomes[name] = await self._preload_one(name)
-
-        async with anyio.create_task_group() as group:
-            for name in wanted:
-                group.start_soon(preload_one, name)
-        unavailable = [exc for exc in outcomes.values() if isinstance(exc, RegistryUnavailableError)]
-        if unavailable:
-            raise unavailable[0]
-        return [name for name, outcome in outcomes.items() if outcome is None]
-
-    async def _preload_one(self, name: str) -> BaseException | None:
-        """Load one model at the default alias; the error (None when loaded). A load that fails while MLflow
-        is down is unbound again, so that the next preload tries it once more."""
-        try:
-            await self.load(name)
-        except ModelLoadError as exc:
-            try:
-                await self._in_thread(resolve_version, self.tracking_uri, name, self.default_alias)
-            except RegistryUnavailableError as down:
-                self._bindings.pop((name, self.default_alias), None)
-                return down
-            except ServingError:
-                pass
-            return exc
-        except RegistryUnavailableError as exc:
-            return exc  # an outage: the caller reports it and tries again
-        except ServingError as exc:  # not registered, or no such alias: maybe later; reported once
-            if name not in self._unresolved:
-                self._unresolved.add(name)
-                self._emit("load_failed", name, None, {"error": str(exc), "stage": "resolving"})
-            return exc
-        self._unresolved.discard(name)
-        return None
+    def report_failure(self, name: str, version: str | None, detail: dict[str, Any]) -> None:
+        """A load_failed event for something found outside the repository (a preloader, say)."""
+        self._emit("load_failed", name, version, detail)
 
     async def close(self) -> None:
         """Stop maintenance and every batcher. A load in progress cannot be interrupted inside its thread: it
@@ -661,10 +604,8 @@ class ModelRepository:
     # --- internals: maintenance and events -----------------------------------------------------------
 
     async def _maintain(self) -> None:
-        """Idle-TTL and budget evictions every tick; alias refresh every alias_poll_seconds; with a preloading
-        policy, `preload` every champion_poll_seconds (a model that becomes champion while the service runs
-        is loaded before its first request, as the ones found at start are)."""
-        last_refresh = last_poll = time.monotonic()
+        """Idle-TTL and budget evictions every tick; alias refresh every alias_poll_seconds."""
+        last_refresh = time.monotonic()
         while True:
             tick = min(self.alias_poll_seconds, MAX_MAINTENANCE_TICK)
             ttl = self._policy.idle_ttl_seconds
@@ -677,22 +618,8 @@ class ModelRepository:
                 if time.monotonic() - last_refresh >= self.alias_poll_seconds:
                     last_refresh = time.monotonic()
                     await self.refresh_aliases()
-                if self.preloads and time.monotonic() - last_poll >= self.champion_poll_seconds:
-                    last_poll = time.monotonic()
-                    await self._poll_champions()
             except Exception:
                 logger.exception("serving.maintenance_failed")
-
-    async def _poll_champions(self) -> None:
-        """`preload`, reporting a registry outage once (a load_failed event), not at every poll."""
-        try:
-            await self.preload()
-        except RegistryUnavailableError as exc:  # MLflow is down: the next poll tries again
-            if not self._registry_down:
-                self._emit("load_failed", "*", None, {"error": str(exc), "stage": "listing champions"})
-            self._registry_down = True
-            return
-        self._registry_down = False
 
     def _emit(self, kind: str, name: str, version: str | None, detail: dict[str, Any]) -> None:
         event = ServingEvent(kind=kind, name=name, version=version, detail=detail, at=datetime.now(UTC))

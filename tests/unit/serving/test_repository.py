@@ -22,6 +22,7 @@ from mlsec.serving import (
     ServingPolicy,
     VersionNotFoundError,
 )
+from mlsec.serving.preload import Preloader
 from tests.unit.serving.conftest import BENIGN, INJECTION, Registry
 
 pytestmark = pytest.mark.anyio
@@ -244,9 +245,9 @@ async def test_preload_champions_survives_a_broken_model(
     from mlsec.serving import registered_champions
 
     repo = make_repository(policy=ServingPolicy(preload=["text-a", "missing"], preload_champions=True))
-    await repo.start()
+    preloader = Preloader(repo)
     champions = set(registered_champions(registry.uri))
-    assert set(await repo.preload()) == champions - {"broken"}
+    assert set(await preloader.preload()) == champions - {"broken"}
     assert {info.name for info in repo.loaded()} == champions - {"broken"}
     failed = {(e.name, e.version) for e in events if e.kind == "load_failed"}
     assert failed == {("broken", "1"), ("missing", None)}
@@ -256,13 +257,13 @@ async def test_preload_champions_survives_a_broken_model(
 
     # Preloading again (the champion poll) loads nothing new, does not retry the broken version, and does
     # not report the missing model again.
-    assert await repo.preload() == []
+    assert await preloader.preload() == []
     assert repo.stats()["load_failures"] == 1
     assert sum(e.kind == "load_failed" for e in events) == 2
 
 
-async def test_preload_raises_while_the_registry_is_down(
-    make_repository: RepositoryFactory, events: Events, monkeypatch: pytest.MonkeyPatch
+async def test_preload_raises_while_the_registry_is_down_and_a_poll_reports_it_once(
+    events: Events, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     repo = ModelRepository(
@@ -271,28 +272,34 @@ async def test_preload_raises_while_the_registry_is_down(
         registry=CollectorRegistry(),
         on_event=events.append,
     )
+    preloader = Preloader(repo)
     try:
         for _ in range(2):
             with pytest.raises(RegistryUnavailableError):
-                await repo.preload()
+                await preloader.preload()
+        assert events == []  # the start-up task that calls it reports the outage (pending, with the error)
+        for _ in range(3):
+            await preloader.poll()
     finally:
         await repo.close()
-    assert events == []  # the start-up task that calls it reports the outage (pending, with the error)
+    assert [(e.kind, e.name) for e in events] == [("load_failed", "*")]  # one event per outage, not per poll
 
 
 async def test_a_model_that_becomes_champion_is_preloaded_before_its_first_request(
     make_repository: RepositoryFactory, registry: Registry, events: Events
 ) -> None:
-    repo = make_repository(policy=ServingPolicy(preload_champions=True), champion_poll_seconds=0.2)
-    await repo.start()
+    repo = make_repository(policy=ServingPolicy(preload_champions=True))
+    preloader = Preloader(repo, champion_poll_seconds=0.2)
     client = registry.client()
     client.delete_registered_model_alias("text-b", "champion")
     try:
-        await repo.preload()
+        await preloader.preload()
         assert "text-b" not in {info.name for info in repo.loaded()}
+        preloader.start()
         await anyio.to_thread.run_sync(registry.set_alias, "text-b", "champion", "1")
         await events.wait_for("loaded", "text-b")
     finally:
+        await preloader.close()
         registry.set_alias("text-b", "champion", "1")
     assert repo.stats()["misses"] == 0
 

@@ -57,12 +57,10 @@ def test_a_summary_counts_labels_and_gives_request_latency_percentiles() -> None
     assert summaries.summarise() == []  # counted once: the next second starts from nothing
 
 
-def test_latency_samples_stay_bounded_under_heavy_traffic() -> None:
+def test_latency_percentiles_stay_right_beyond_the_sample_size() -> None:
     summaries = PredictionSummaries(source="model-api")
     for index in range(MAX_LATENCY_SAMPLES * 2):
         summaries.add(_model(), _answers(0), float(index % 10), "synthetic")
-    window = next(iter(summaries._windows.values()))
-    assert len(window.latencies_ms) == MAX_LATENCY_SAMPLES
     (summary,) = summaries.summarise()
     assert summary["requests"] == MAX_LATENCY_SAMPLES * 2 and 3.0 <= summary["latency_ms"]["p50"] <= 6.0
 
