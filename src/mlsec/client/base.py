@@ -88,7 +88,7 @@ class BaseClient:
 class ServiceClient(BaseClient):
     """A client of one mlsec service: the common endpoints; subclasses add one typed method per domain endpoint."""
 
-    @endpoint("GET", "/health", operation="health", cache="health")
+    @endpoint("GET", "/health", operation="health")
     async def get_health(self) -> dict[str, Any]:
         """`GET /health`: the process answers."""
         return dict(await self.get_json("/health", operation="health"))
@@ -103,7 +103,7 @@ class ServiceClient(BaseClient):
         """`GET /health/ready`: critical dependencies are up."""
         return dict(await self.get_json("/health/ready", operation="health"))
 
-    @endpoint("GET", "/health/deep", operation="health", cache="health")
+    @endpoint("GET", "/health/deep", operation="health")
     async def get_health_deep(self) -> dict[str, Any]:
         """`GET /health/deep`: every dependency, naming the ones that are down."""
         return dict(await self.get_json("/health/deep", operation="health"))

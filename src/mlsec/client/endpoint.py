@@ -17,11 +17,12 @@ from mlsec.core.http import Operation
 
 F = TypeVar("F", bound=Callable[..., Any])
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
-# Response-cache classes of seed 000: how long the gateway may answer a GET from its cache.
-CacheClass = Literal["health", "metrics", "model_info", "experiments", "default"]
+# Response-cache classes of seed 000: how long the gateway may answer a GET from its cache. Seed 000 also
+# cached health for 60 s; the platform does not: a health, readiness or status answer is only ever fresh,
+# since a cached "healthy" from a dead service is a lie (a stale answer is for data only).
+CacheClass = Literal["metrics", "model_info", "experiments", "default"]
 CACHE_TTL_SECONDS: dict[str, float] = {
     "default": 300.0,
-    "health": 60.0,
     "metrics": 60.0,
     "model_info": 300.0,
     "experiments": 300.0,

@@ -22,7 +22,7 @@ def _present(**values: Any) -> dict[str, Any]:
 class MLflowClient(BaseClient):
     """Experiments, runs, the model registry and artifacts; MLflow has no /health/* family beyond /health."""
 
-    @endpoint("GET", "/health", operation="health", cache="health")
+    @endpoint("GET", "/health", operation="health")
     async def get_health(self) -> dict[str, Any]:
         """`GET /health`: MLflow answers the text "OK"."""
         response = await self.request("GET", "/health", operation="health")

@@ -190,25 +190,41 @@ async def test_cached_gets_honour_the_ttl_and_answer_stale_when_the_service_is_d
         async for gateway in gateway_for(gateway_settings_for(tmp_path, {"business-metrics": service.url})):
             gateway_app = gateway._transport.app  # type: ignore[attr-defined]
             gateway_app.state.proxy.clock = clock
-            first = await gateway.get("/api/business-metrics/health")
+            first = await gateway.get("/api/business-metrics/metrics")
             assert (first.status_code, first.headers["x-mlsec-cache"]) == (200, "miss")
-            again = await gateway.get("/api/business-metrics/health")
+            again = await gateway.get("/api/business-metrics/metrics")
             assert again.headers["x-mlsec-cache"] == "hit"
-            assert again.json() == first.json()  # the cached answer, not a new one (its timestamp)
-            clock.now += 61  # health answers are cached 60 s (seed 000)
-            refreshed = await gateway.get("/api/business-metrics/health")
+            assert again.text == first.text  # the cached answer, not a new one (its counters moved since)
+            clock.now += 61  # metrics are cached 60 s (seed 000)
+            refreshed = await gateway.get("/api/business-metrics/metrics")
             assert refreshed.headers["x-mlsec-cache"] == "miss"
-            assert refreshed.json()["timestamp"] != first.json()["timestamp"]
+            assert refreshed.text != first.text
 
             service.stop()
             clock.now += 3600
-            stale = await gateway.get("/api/business-metrics/health")
+            stale = await gateway.get("/api/business-metrics/metrics")
             assert stale.status_code == 200
             assert stale.headers["x-mlsec-cache"] == "stale"
             assert int(stale.headers["age"]) >= 3600
-            assert stale.json()["stale"] is True
-            never_cached = await gateway.get("/api/business-metrics/health/ready")
-            assert never_cached.status_code == 503  # not a cached route: no stale answer to give
+    finally:
+        service.stop()
+
+
+@pytest.mark.parametrize("path", ["/health", "/health/live", "/health/ready", "/health/deep"])
+async def test_health_is_never_answered_from_the_cache(tmp_path: Path, path: str) -> None:
+    """A dead service is reported down, never "healthy" from a cached answer (seed 000 cached health 60 s)."""
+    service = ThreadedServer(create_business_metrics(make_settings(tmp_path / "bm"))).start()
+    try:
+        async for gateway in gateway_for(gateway_settings_for(tmp_path, {"business-metrics": service.url})):
+            for _ in range(2):
+                live = await gateway.get(f"/api/business-metrics{path}")
+                assert live.status_code == 200
+                assert "x-mlsec-cache" not in live.headers
+            service.stop()
+            down = await gateway.get(f"/api/business-metrics{path}")
+            assert down.status_code == 503
+            assert down.json()["details"]["error_type"] == "unreachable"
+            assert "x-mlsec-cache" not in down.headers
     finally:
         service.stop()
 

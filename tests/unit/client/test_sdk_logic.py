@@ -15,7 +15,8 @@ def test_a_method_may_declare_several_routes_and_inherits_the_common_ones() -> N
     declared = {(e.method, e.path): e for e in endpoints(ModelAPIClient)}
     assert declared[("POST", "/v2/models/{model_name}/infer")].name == "v2_infer"
     assert declared[("POST", "/v2/models/{model_name}/versions/{version}/infer")].name == "v2_infer"
-    assert declared[("GET", "/health")].cache == "health"
+    assert declared[("GET", "/health")].cache is None  # health is never answered from a cache
+    assert declared[("GET", "/metrics")].cache == "metrics"
     assert declared[("GET", "/models/{model_name}")].template == "/models/{}"
 
 
