@@ -13,9 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from mlsec.client import ServiceCallError, ServiceClient
-from mlsec.core.auth import Role, load_api_key, platform_auth
-from mlsec.core.http import create_http_client
+from mlsec.client import ServiceCallError, ServiceClient, platform_http_client
+from mlsec.core.auth import Role
 from mlsec.core.services import SERVICES, ServiceSpec, get_spec
 from mlsec.core.settings import ConfigurationError, Settings, effective_settings, load_settings
 from mlsec.core.traffic import PRODUCTION, TrafficClass
@@ -84,18 +83,26 @@ def serve(
 
 @app.command()
 def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
-    """Show every service's health and the start-up work it still has pending; exits 1 when any is down."""
+    """Show every service's health, the start-up work it still has pending and, under `mlsec up`, its restarts;
+    exits 1 when any is down."""
+    from mlsec.launcher.state_file import read_state
+
     settings = _settings()
     rows = _run(lambda: _collect_status(settings))
+    processes = read_state(settings)  # what `mlsec up` knows: restarts, a process it gave up on
+    for row in rows:
+        if (process := processes.get(row["service"])) is not None:
+            row["process"] = {key: process.get(key) for key in ("state", "restarts", "last_exit_code")}
     if as_json:
         console.print_json(json.dumps(rows))
     else:
         table = Table(title="mlsec services")
-        for column in ("service", "url", "status", "version", "latency", "pending"):
+        for column in ("service", "url", "status", "version", "latency", "pending", "process", "restarts"):
             table.add_column(column)
         for row in rows:
             colour = "green" if row["status"] == "healthy" else "red"
             pending = ", ".join(f"{name}: {task['state']}" for name, task in row.get("pending", {}).items())
+            process = row.get("process") or {}
             table.add_row(
                 row["service"],
                 row["url"],
@@ -103,15 +110,15 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] 
                 row.get("version") or "-",
                 f"{row['latency_ms']:.0f} ms",
                 pending or "-",
+                str(process.get("state", "-")).replace("_", " "),
+                str(process.get("restarts", "-")),
             )
         console.print(table)
     raise typer.Exit(0 if all(row["status"] == "healthy" for row in rows) else 1)
 
 
 async def _collect_status(settings: Settings) -> list[dict[str, Any]]:
-    async with create_http_client(settings) as http:
-        if (auth := platform_auth(settings, api_key=load_api_key(settings))) is not None:
-            http.auth = auth  # the gateway wants a key; services off loopback the service token
+    async with platform_http_client(settings) as http:  # the gateway wants a key, the services the token
 
         async def one(spec: ServiceSpec) -> dict[str, Any]:
             client = ServiceClient(spec.name, settings.url_for(spec), http, settings)

@@ -11,8 +11,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from mlsec.client import ModelAPIClient, ServiceCallError
-from mlsec.core.http import create_http_client
+from mlsec.client import ModelAPIClient, ServiceCallError, platform_http_client
 from mlsec.core.settings import Settings
 from mlsec.core.traffic import PRODUCTION, TrafficClass
 
@@ -69,7 +68,7 @@ async def run_predict(
     as_json: bool,
 ) -> int:
     """The exit code: 0 on success, 2 when the model API refused or could not be reached."""
-    async with create_http_client(settings) as http:
+    async with platform_http_client(settings) as http:
         client = ModelAPIClient("model-api", settings.url_for("model-api"), http, settings)
         try:
             if file is not None:

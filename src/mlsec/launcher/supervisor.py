@@ -3,8 +3,13 @@
 Starts them all, waits until each answers its readiness probe, prints a table of services, URLs,
 status and start-up time, and then streams every service's log to the terminal (one colour-tagged
 line per event) and to `MLSEC_HOME/logs/<service>.log`. A service that fails to start is reported
-with the tail of its log, and the others are stopped. Ctrl-C or SIGTERM stops everything: each
-child runs in its own process group, which is terminated and, after a grace period, killed.
+with the tail of its log, and the others are stopped.
+
+Once the platform is up, a process that dies is restarted with back-off (restart.py); a crash loop
+gives up on that process alone, never on the others. Each exit, restart and give-up is printed, kept
+in `MLSEC_HOME/run/processes.json` for `mlsec status` (state_file.py) and published as a platform
+event (topic `health`, source `launcher`). Ctrl-C or SIGTERM stops everything: each child runs in its
+own process group, which is terminated and, after a grace period, killed.
 """
 
 from __future__ import annotations
@@ -16,51 +21,30 @@ import secrets
 import signal
 import sys
 import time
-from collections import deque
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
-import psutil
+from pydantic import SecretStr
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
-from mlsec.core.auth import SERVICE_TOKEN_ENV, credentials_path, read_credentials
+from mlsec.core.auth import SERVICE_TOKEN_ENV
+from mlsec.core.events import Event, EventPublisher, create_event_sink
 from mlsec.core.process import die_with_parent
 from mlsec.core.services import SERVICES
-from mlsec.core.settings import ConfigurationError, Settings
+from mlsec.core.settings import Settings
+from mlsec.launcher.children import Child, signal_group, stop_children
 from mlsec.launcher.logview import LineSplitter, colour_for, render_line
 from mlsec.launcher.preflight import check_database, check_ports, check_redis
+from mlsec.launcher.reporting import Reporter
+from mlsec.launcher.restart import RestartPolicy, RestartRecord
 from mlsec.launcher.serve import PARENT_PID_ENV
+from mlsec.launcher.state_file import remove_state, state_path, write_state
 
 STOP_GRACE_SECONDS = 10.0
 POLL_SECONDS = 0.25
-LOG_TAIL_LINES = 25
 MAX_LOG_LINE_BYTES = 1 << 20
 READ_CHUNK_BYTES = 1 << 16
-
-
-@dataclass
-class Child:
-    """One supervised process and what we know of it."""
-
-    name: str
-    argv: list[str]
-    ready_url: str
-    url: str
-    colour: str
-    log_path: Path
-    process: asyncio.subprocess.Process | None = None
-    started_at: float = 0.0
-    ready_after: float | None = None
-    tail: deque[str] = field(default_factory=lambda: deque(maxlen=LOG_TAIL_LINES))
-    pump: asyncio.Task[None] | None = None
-
-    @property
-    def exited(self) -> bool:
-        return self.process is not None and self.process.returncode is not None
 
 
 def mlflow_command(settings: Settings) -> list[str]:
@@ -87,15 +71,20 @@ def mlflow_command(settings: Settings) -> list[str]:
 class Supervisor:
     """Starts, watches and stops the platform's processes."""
 
-    def __init__(self, settings: Settings, console: Console | None = None):
+    def __init__(self, settings: Settings, console: Console | None = None, *, policy: RestartPolicy | None = None):
         self.settings = settings
         self.console = console or Console(highlight=False, soft_wrap=True)
+        self.reporter = Reporter(settings, self.console)
+        self.policy = policy or RestartPolicy()
         self.children: list[Child] = []
         self._stop = asyncio.Event()
         # Services post events to the gateway with the internal token: one per run unless configured.
         self._service_token = (
             settings.service_token.get_secret_value() if settings.service_token else secrets.token_urlsafe(32)
         )
+        self._state_path = state_path(settings)
+        self._events: EventPublisher | None = None
+        self._watchers: set[asyncio.Task[None]] = set()
 
     # ----- building the process list ---------------------------------------------------------
 
@@ -107,12 +96,14 @@ class Supervisor:
             children.append(
                 Child("mlflow", mlflow_command(self.settings), f"{uri}/health", uri, "white", logs / "mlflow.log")
             )
+            children[-1].record = RestartRecord(self.policy)
         for index, spec in enumerate(SERVICES):
             url = self.settings.url_for(spec)
             argv = [sys.executable, "-m", "mlsec", "serve", spec.name]
             children.append(
                 Child(spec.name, argv, f"{url}/health/ready", url, colour_for(index), logs / f"{spec.name}.log")
             )
+            children[-1].record = RestartRecord(self.policy)
         return children
 
     def _child_env(self) -> dict[str, str]:
@@ -142,10 +133,15 @@ class Supervisor:
             loop.add_signal_handler(sig, self._stop.set)
         began = time.monotonic()
         self.children = self._plan()
-        credentials_before = self._credentials_text()
+        credentials_before = self.reporter.credentials_text()
+        http = httpx.AsyncClient(timeout=5.0)
+        with_token = self.settings.model_copy(update={"service_token": SecretStr(self._service_token)})
+        self._events = EventPublisher(create_event_sink(with_token, http))
+        self._events.start()
         try:
             for child in self.children:
                 await self._start(child)
+            self._save_state()
             self.console.print(f"starting {len(self.children)} processes, logs in {self.settings.logs_dir.resolve()}")
             failed = await self._wait_until_ready(began)
             if failed is not None:
@@ -153,11 +149,17 @@ class Supervisor:
                 return 1
             if self._stop.is_set():
                 return 0
-            self._print_table(time.monotonic() - began)
-            self._announce_new_key(credentials_before)
-            return await self._watch()
+            self._save_state()
+            self.reporter.print_table(list(self.children), time.monotonic() - began)
+            self.reporter.announce_new_key(credentials_before)
+            return await self._watch(http)
         finally:
+            for watcher in self._watchers:
+                watcher.cancel()
             await self._stop_all()
+            remove_state(self._state_path)
+            await self._events.close()
+            await http.aclose()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
 
@@ -214,6 +216,7 @@ class Supervisor:
                 return False
             if await self._is_ready(client, child):
                 child.ready_after = time.monotonic() - child.started_at
+                child.record.state = "ready"
                 return True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), POLL_SECONDS)
@@ -227,64 +230,111 @@ class Supervisor:
             return False
         return response.status_code == 200
 
-    async def _watch(self) -> int:
-        """Serve until Ctrl-C/SIGTERM (0) or until a child dies on its own (1)."""
+    async def _watch(self, http: httpx.AsyncClient) -> int:
+        """Serve until Ctrl-C/SIGTERM (0), restarting what dies; 1 only when every process was given up on."""
         while not self._stop.is_set():
+            now = time.monotonic()
             for child in self.children:
-                if child.exited:
-                    assert child.process is not None
-                    self.console.print(
-                        f"[red]{child.name} exited with code {child.process.returncode}; stopping the platform[/red]"
-                    )
-                    self._print_tail(child)
-                    return 1
+                if child.record.state in ("starting", "ready") and child.exited:
+                    self._on_exit(child, now)
+                elif child.record.due(now):
+                    await self._restart(child, http)
+            if all(child.record.state == "given_up" for child in self.children):
+                self.console.print("[red]every process was given up on; stopping the platform[/red]")
+                return 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), 0.5)
         self.console.print("stopping the platform ...")
         return 0
 
+    def _on_exit(self, child: Child, now: float) -> None:
+        """A process died on its own: report it, clear what is left of its process group, plan its restart."""
+        assert child.process is not None
+        code = child.process.returncode
+        assert code is not None
+        signal_group(child, signal.SIGKILL)  # its workers would keep its port and its log pipe
+        delay = child.record.exited(code, ran_for=now - child.started_at, now=now)
+        if delay is None:
+            policy = child.record.policy
+            self.console.print(
+                f"[red]{child.name} exited with code {code}, its {policy.max_crashes}th exit within "
+                f"{policy.window:g} s: giving up on it (the other processes keep running)[/red]"
+            )
+            self._publish("process.given_up", child)
+        else:
+            self.console.print(
+                f"[yellow]{child.name} exited with code {code}; restarting it in {delay:g} s "
+                f"(restart {child.record.restarts + 1})[/yellow]"
+            )
+            self._publish("process.exited", child, restart_in_seconds=delay)
+        self.reporter.print_tail(child)
+        self._save_state()
+
+    async def _restart(self, child: Child, http: httpx.AsyncClient) -> None:
+        if child.pump is not None:  # the old process's last lines go to its log before the new one's
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(child.pump, 2.0)
+        child.record.restarted()
+        child.ready_after = None
+        await self._start(child)
+        self._save_state()
+        watcher = asyncio.create_task(self._await_restarted(child, http), name=f"ready-{child.name}")
+        self._watchers.add(watcher)
+        watcher.add_done_callback(self._watchers.discard)
+
+    async def _await_restarted(self, child: Child, http: httpx.AsyncClient) -> None:
+        """Report a restarted process ready; one that hangs past the start-up timeout is killed (a crash)."""
+        process = child.process
+        deadline = child.started_at + self.settings.startup_timeout
+        while child.process is process and not child.exited:
+            if await self._is_ready(http, child):
+                child.ready_after = time.monotonic() - child.started_at
+                child.record.state = "ready"
+                self.console.print(
+                    f"[green]{child.name} is ready again after {child.ready_after:.1f} s "
+                    f"(restart {child.record.restarts})[/green]"
+                )
+                self._publish("process.restarted", child, ready_after_seconds=round(child.ready_after, 3))
+                self._save_state()
+                return
+            if time.monotonic() > deadline:
+                self.console.print(f"[red]{child.name} was not ready within {self.settings.startup_timeout:g} s[/red]")
+                signal_group(child, signal.SIGKILL)
+                return
+            await asyncio.sleep(POLL_SECONDS)
+
+    def _publish(self, kind: str, child: Child, **extra: Any) -> None:
+        payload = {
+            "process": child.name,
+            "exit_code": child.record.last_exit_code,
+            "restarts": child.record.restarts,
+            "state": child.record.state,
+            **extra,
+        }
+        if self._events is not None:
+            self._events.publish(Event(topic="health", type=kind, source="launcher", payload=payload))
+
+    def _save_state(self) -> None:
+        """`MLSEC_HOME/run/processes.json`, for `mlsec status`."""
+        processes = {
+            child.name: {
+                "pid": child.process.pid if child.process is not None else None,
+                "state": child.record.state,
+                "restarts": child.record.restarts,
+                "last_exit_code": child.record.last_exit_code,
+            }
+            for child in self.children
+        }
+        try:
+            write_state(self._state_path, processes)
+        except OSError as exc:  # a full disk must not stop the supervisor from supervising
+            self.console.print(f"[yellow]could not write {self._state_path}: {exc}[/yellow]")
+
     # ----- stopping --------------------------------------------------------------------------
 
     async def _stop_all(self) -> None:
-        """SIGTERM every process group (services first, MLflow last), then SIGKILL what remains."""
-        running = [c for c in reversed(self.children) if c.process is not None]
-        tree = self._process_tree(running)
-        for child in running:
-            self._signal_group(child, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_SECONDS
-        for child in running:
-            assert child.process is not None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(child.process.wait(), max(0.1, deadline - time.monotonic()))
-        for child in running:
-            self._signal_group(child, signal.SIGKILL)
-        _, alive = psutil.wait_procs(tree, timeout=0.5)
-        for proc in alive:
-            with contextlib.suppress(psutil.Error):
-                proc.kill()
-        for child in running:
-            assert child.process is not None
-            with contextlib.suppress(ProcessLookupError):
-                await child.process.wait()
-            if child.pump is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(child.pump, 2.0)
-
-    @staticmethod
-    def _process_tree(children: list[Child]) -> list[psutil.Process]:
-        procs: list[psutil.Process] = []
-        for child in children:
-            assert child.process is not None
-            with contextlib.suppress(psutil.Error):
-                root = psutil.Process(child.process.pid)
-                procs.extend([root, *root.children(recursive=True)])
-        return procs
-
-    @staticmethod
-    def _signal_group(child: Child, sig: signal.Signals) -> None:
-        assert child.process is not None
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(child.process.pid, sig)
+        """Services first, MLflow last."""
+        await stop_children([c for c in reversed(self.children) if c.process is not None], STOP_GRACE_SECONDS)
 
     # ----- reporting -------------------------------------------------------------------------
 
@@ -295,46 +345,4 @@ class Supervisor:
         else:
             why = f"was not ready within {self.settings.startup_timeout:g} s (MLSEC_STARTUP_TIMEOUT)"
         self.console.print(f"[red]error: {child.name} {why}; stopping the others.[/red]")
-        self._print_tail(child)
-
-    def _print_tail(self, child: Child) -> None:
-        self.console.print(f"last lines of {child.log_path}:")
-        for line in child.tail:
-            self.console.print(Text(f"  {line}"))
-
-    def _credentials_text(self) -> str | None:
-        try:
-            return credentials_path(self.settings).read_text(encoding="utf-8")
-        except OSError:
-            return None
-
-    def _announce_new_key(self, before: str | None) -> None:
-        """Show the admin key the gateway created during this start, once; never a key that existed before."""
-        path = credentials_path(self.settings).resolve()
-        after = self._credentials_text()
-        if after is None or after == before:
-            return
-        try:
-            key = read_credentials(path)
-        except ConfigurationError:
-            return
-        self.console.print(
-            Text.assemble(
-                ("admin API key created (shown once): ", "bold yellow"),
-                (str(key), "bold"),
-                f"\nsaved in {path} (mode 0600), where the CLI and the SDK find it; or set MLSEC_API_KEY.",
-            )
-        )
-
-    def _print_table(self, elapsed: float) -> None:
-        table = Table(title="mlsec platform")
-        for column in ("service", "url", "status", "start-up"):
-            table.add_column(column)
-        for child in self.children:
-            took = f"{child.ready_after:.1f} s" if child.ready_after is not None else "-"
-            table.add_row(child.name, child.url, "[green]ready[/green]", took)
-        self.console.print(table)
-        self.console.print(
-            f"[bold]all {len(self.children)} processes ready in {elapsed:.1f} s[/bold] - "
-            f"gateway: {self.settings.url_for('gateway')}  (Ctrl-C stops everything)"
-        )
+        self.reporter.print_tail(child)

@@ -11,8 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mlsec.client import ServiceCallError, TrainingClient
-from mlsec.core.http import create_http_client
+from mlsec.client import ServiceCallError, TrainingClient, platform_http_client
 from mlsec.core.settings import Settings
 
 POLL_SECONDS = 0.5
@@ -70,7 +69,7 @@ async def run_training(
     wait: bool,
 ) -> int:
     """The exit code: 0 when the job succeeded (or was queued without waiting)."""
-    async with create_http_client(settings) as http:
+    async with platform_http_client(settings) as http:
         client = TrainingClient("training", settings.url_for("training"), http, settings)
         fields: dict[str, Any] = {}
         try:

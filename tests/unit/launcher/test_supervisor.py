@@ -11,7 +11,8 @@ import pytest
 from rich.console import Console
 
 from mlsec.core.settings import Settings
-from mlsec.launcher.supervisor import Child, Supervisor, mlflow_command
+from mlsec.launcher.children import Child
+from mlsec.launcher.supervisor import Supervisor, mlflow_command
 
 pytestmark = pytest.mark.anyio
 
