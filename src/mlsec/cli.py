@@ -59,9 +59,11 @@ def _run(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
 @app.command()
 def up() -> None:
     """Start MLflow and every service, wait until all are ready, stream their logs; Ctrl-C stops all."""
+    from mlsec.launcher.home import prepare_home
     from mlsec.launcher.supervisor import Supervisor
 
     settings = _settings()
+    prepare_home(settings)
     code = _run(lambda: Supervisor(settings).run())
     raise typer.Exit(code)
 

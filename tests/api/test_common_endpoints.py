@@ -107,6 +107,15 @@ async def test_unknown_route_and_wrong_method_answer_the_envelope(client: httpx.
     assert wrong.json()["message"] == "method POST not allowed on /health"
 
 
+@pytest.mark.parametrize("path", ["/health/live/", "/metrics/"])
+async def test_a_trailing_slash_never_redirects_to_the_host_header(client: httpx.AsyncClient, path: str) -> None:
+    """Starlette's slash redirect builds Location from Host: a 404 instead (see create_service_app)."""
+    response = await client.get(path, headers={"Host": "evil.example"})
+    assert response.status_code == 404
+    assert "location" not in response.headers
+    assert response.json()["path"] == path
+
+
 async def test_request_id_is_kept_or_made(client: httpx.AsyncClient) -> None:
     kept = await client.get("/health", headers={"x-request-id": "abc-123"})
     assert kept.headers["x-request-id"] == "abc-123"

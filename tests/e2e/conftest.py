@@ -1,19 +1,28 @@
-"""Helpers to run the real `mlsec` command as a separate process."""
+"""Helpers to run the real `mlsec` command as a separate process, and the platform the session shares."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from unittest.mock import patch
 
+import httpx
 import pytest
 
+from mlsec.core.auth import load_api_key, platform_auth
 from mlsec.core.services import SERVICES
+from mlsec.core.settings import Settings, load_settings
 
 
 def free_ports(count: int) -> list[int]:
@@ -38,6 +47,19 @@ def platform_env(home: Path, **extra: str) -> dict[str, str]:
         env[f"MLSEC_{spec.key.upper()}_PORT"] = str(port)
     env.update(extra)
     return env
+
+
+def platform_settings(env: dict[str, str]) -> Settings:
+    """The settings the CLI or the SDK reads in `env` (no .env file)."""
+    with patch.dict(os.environ, env, clear=True):
+        return load_settings(_env_file=None)
+
+
+def platform_client(env: dict[str, str]) -> httpx.Client:
+    """A client that calls the platform as the SDK does in `env`: the service token `mlsec up` left in
+    MLSEC_HOME to every service, the API key of the credentials file to the gateway."""
+    settings = platform_settings(env)
+    return httpx.Client(timeout=10, auth=platform_auth(settings, api_key=load_api_key(settings)))
 
 
 class Running:
@@ -107,3 +129,62 @@ def run_mlsec(tmp_path: Path) -> Iterator[type[Running]]:
     yield Tracked
     for run in started:  # never leave a platform behind, whatever the test did
         run.close()
+
+
+READY_LINE = f"all {len(SERVICES) + 1} processes ready in"
+
+
+@dataclass
+class Platform:
+    """The platform `mlsec up` runs for the whole session: test_up.py looks at it as a user would, then
+    test_up_chaos.py kills its processes one by one, and test_up_stop.py stops it with Ctrl-C, in that
+    (file name) order. One start (and one training of the default model) instead of three."""
+
+    running: Running
+    env: dict[str, str]
+    home: Path
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {spec.name: int(self.env[f"MLSEC_{spec.key.upper()}_PORT"]) for spec in SERVICES}
+
+    def url(self, service: str) -> str:
+        port = self.env["MLSEC_MLFLOW_PORT"] if service == "mlflow" else self.ports[service]
+        return f"http://127.0.0.1:{port}"
+
+    def processes(self) -> dict[str, dict[str, Any]]:
+        """The launcher's view of its processes (`MLSEC_HOME/run/processes.json`)."""
+        return dict(json.loads((self.home / "run" / "processes.json").read_text())["processes"])
+
+    def kill(self, name: str, within: float = 120) -> float:
+        """kill -9 one process and wait until the launcher has it ready again; the (monotonic) time of the kill."""
+        before = self.processes()[name]
+        killed_at = time.monotonic()
+        os.kill(int(before["pid"]), signal.SIGKILL)
+        deadline = killed_at + within
+        while time.monotonic() < deadline:
+            now = self.processes()[name]
+            if now["restarts"] == before["restarts"] + 1 and now["state"] == "ready":
+                assert now["pid"] != before["pid"] and now["last_exit_code"] == -signal.SIGKILL, now
+                return killed_at
+            time.sleep(0.2)
+        raise AssertionError(f"{name} was not restarted in {within} s: {self.processes()[name]}\n{self.tail()}")
+
+    def tail(self) -> str:
+        return "\n".join(self.running.lines[-60:])
+
+
+@pytest.fixture(scope="session")
+def shared_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    home = tmp_path_factory.mktemp("platform") / "home"
+    env = platform_env(home)
+    running = Running(["up"], env, cwd=home.parent)
+    try:
+        assert running.wait_for_line(READY_LINE, timeout=180), running.output[-3000:]
+        yield Platform(running, env, home)
+    finally:
+        if running.process.poll() is None:  # test_up_stop.py did not run
+            running.process.send_signal(signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                running.wait(timeout=60)
+        running.close()

@@ -24,7 +24,7 @@ from websockets.asyncio.client import connect
 from mlsec.core.auth import read_credentials
 from mlsec.core.services import SERVICES
 from tests.api.conftest import register
-from tests.e2e.conftest import Running, platform_env
+from tests.e2e.conftest import Running, platform_client, platform_env
 from tests.servers import MlflowServer
 
 pytestmark = pytest.mark.e2e
@@ -43,7 +43,8 @@ class Platform:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def http(self) -> httpx.Client:
-        return httpx.Client(timeout=10, headers={"Authorization": f"Bearer {self.key}"})
+        """As the SDK calls the platform: the run's service token to the services, the API key to the gateway."""
+        return platform_client(self.env)
 
 
 def _until(check: Any, what: str, within: float = 120.0) -> Any:

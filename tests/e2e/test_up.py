@@ -15,11 +15,11 @@ import pytest
 from mlflow import MlflowClient
 
 from mlsec.core.auth import read_credentials
+from mlsec.core.service_token import SERVICE_TOKEN_HEADER
 from mlsec.core.services import SERVICES
-from tests.e2e.conftest import Running, platform_env
+from tests.e2e.conftest import Platform, Running, platform_client, platform_env
 
 pytestmark = pytest.mark.e2e
-READY_LINE = f"all {len(SERVICES) + 1} processes ready in"
 
 
 def _wait_for_default_model(http: httpx.Client, training: str, timeout: float = 300) -> dict[str, Any]:
@@ -32,16 +32,29 @@ def _wait_for_default_model(http: httpx.Client, training: str, timeout: float = 
     raise AssertionError("the default model was not trained in time")
 
 
-def _port_is_listening(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
 
 
-def test_up_starts_everything_healthy_and_ctrl_c_leaves_nothing(tmp_path: Path, run_mlsec: type[Running]) -> None:
-    home = tmp_path / "home"
-    env = platform_env(home)
-    platform = run_mlsec(["up"], env)
-    assert platform.wait_for_line(READY_LINE, timeout=180), platform.output[-3000:]
+def _assert_private(home: Path) -> None:
+    """Everything that holds a secret is its user's only: folders 0700, databases, logs and tokens 0600."""
+    folders = [home, home / "db", home / "logs", home / "run", home / "mlflow"]
+    files = [
+        home / "credentials",
+        home / "run" / "service-token",
+        home / "mlflow" / "mlflow.db",
+        *(home / "db").iterdir(),  # with their -wal and -shm files
+        *(home / "logs").glob("*.log"),
+    ]
+    modes = {str(path.relative_to(home)): oct(_mode(path)) for path in [*folders, *files]}
+    assert len(files) >= 2 + 1 + 9 + 10, modes
+    assert {modes[str(p.relative_to(home))] for p in folders} == {"0o700"}, modes
+    assert {modes[str(p.relative_to(home))] for p in files} == {"0o600"}, modes
+
+
+def test_up_starts_everything_healthy(shared_platform: Platform, run_mlsec: type[Running]) -> None:
+    """The session's platform (conftest.py), as a user finds it after `mlsec up`; test_up_stop.py stops it."""
+    home, env, platform = shared_platform.home, shared_platform.env, shared_platform.running
     supervisor = psutil.Process(platform.process.pid)
     children = supervisor.children(recursive=True)
     assert len(children) >= len(SERVICES) + 1
@@ -54,7 +67,14 @@ def test_up_starts_everything_healthy_and_ctrl_c_leaves_nothing(tmp_path: Path, 
     ports = {spec.name: int(env[f"MLSEC_{spec.key.upper()}_PORT"]) for spec in SERVICES}
     gateway = f"http://127.0.0.1:{ports['gateway']}"
     assert httpx.get(f"{gateway}/events", timeout=10).status_code == 401
-    with httpx.Client(timeout=10, headers={"Authorization": f"Bearer {key}"}) as http:
+    # Around the gateway, a service wants the run's token (a probe excepted); the CLI and the SDK find it in
+    # MLSEC_HOME/run/service-token, and so does this client.
+    analytics = f"http://127.0.0.1:{ports['analytics']}"
+    assert httpx.get(f"{analytics}/drift/alerts", timeout=10).status_code == 401
+    assert httpx.get(f"{analytics}/health/ready", timeout=10).status_code == 200
+    assert httpx.get(f"{analytics}/health", headers={SERVICE_TOKEN_HEADER: "x" * 43}, timeout=10).status_code == 401
+    _assert_private(home)
+    with platform_client(env) as http:
         assert http.get(f"http://127.0.0.1:{env['MLSEC_MLFLOW_PORT']}/health").status_code == 200
         for name, port in ports.items():
             deep = http.get(f"http://127.0.0.1:{port}/health/deep")
@@ -90,19 +110,15 @@ def test_up_starts_everything_healthy_and_ctrl_c_leaves_nothing(tmp_path: Path, 
         assert cli.wait(timeout=60) == 0, cli.output
         assert json.loads(cli.output)["label"] == 0
 
-    assert not any(key in log.read_text() for log in (home / "logs").glob("*.log"))
+    token = (home / "run" / "service-token").read_text().strip()
+    assert not any(secret in log.read_text() for log in (home / "logs").glob("*.log") for secret in (key, token))
     for spec in SERVICES:
         log = home / "logs" / f"{spec.name}.log"
         first = log.read_text().splitlines()[0]
         assert json.loads(first)["service"] == spec.name
     assert (home / "logs" / "mlflow.log").exists()
     assert (home / "mlflow" / "mlflow.db").exists()
-
-    platform.process.send_signal(signal.SIGINT)
-    assert platform.wait(timeout=60) == 0
-    _, alive = psutil.wait_procs(children, timeout=5)
-    assert alive == [], [p.pid for p in alive]
-    assert not any(_port_is_listening(port) for port in ports.values())
+    _assert_private(home)
 
 
 def test_a_service_that_is_not_ready_in_time_is_reported_and_the_rest_stopped(

@@ -11,7 +11,7 @@ from mlsec.client.control_tower import ControlTowerClient
 from mlsec.client.data_privacy import DataPrivacyClient
 from mlsec.client.endpoint import Endpoint, endpoint, endpoints
 from mlsec.client.gateway import GatewayClient
-from mlsec.client.main import CLIENT_CLASSES, APIClient, MainAPIClient, service_name
+from mlsec.client.main import CLIENT_CLASSES, APIClient, MainAPIClient, platform_http_client, service_name
 from mlsec.client.mlflow import MLflowClient
 from mlsec.client.serving import ModelAPIClient, ModelCacheClient
 from mlsec.client.tracing import TracingClient
@@ -37,5 +37,6 @@ __all__ = [
     "TrainingClient",
     "endpoint",
     "endpoints",
+    "platform_http_client",
     "service_name",
 ]

@@ -120,6 +120,14 @@ class GatewayClient(ServiceClient):
         """`GET /auth/users` (admin)."""
         return dict(await self.get_json("/auth/users"))
 
+    @endpoint("PATCH", "/auth/users/{username}")
+    async def update_user(
+        self, username: str, *, role: str | None = None, disabled: bool | None = None
+    ) -> dict[str, Any]:
+        """`PATCH /auth/users/{username}` (admin): a new role, or disabled; their tokens follow on next use."""
+        body = _present(role=role, disabled=disabled)
+        return dict((await self.request("PATCH", f"/auth/users/{username}", json=body)).json())
+
 
 def _present(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}

@@ -23,6 +23,7 @@ from mlsec.client.base import BaseClient, ServiceCallError, ServiceClient, json_
 from mlsec.client.business_metrics import BusinessMetricsClient
 from mlsec.client.control_tower import ControlTowerClient
 from mlsec.client.data_privacy import DataPrivacyClient
+from mlsec.client.ensemble import combine_votes
 from mlsec.client.metrics_text import prediction_counts, request_counts
 from mlsec.client.mlflow import MLflowClient
 from mlsec.client.serving import ModelAPIClient, ModelCacheClient
@@ -32,6 +33,19 @@ from mlsec.core.auth import load_api_key, platform_auth
 from mlsec.core.http import PROBE_EXTENSIONS, BreakerRegistry, create_http_client
 from mlsec.core.settings import Settings, load_settings
 from mlsec.core.traffic import TrafficClass
+
+
+def platform_http_client(
+    settings: Settings, *, breakers: BreakerRegistry | None = None, api_key: str | None = None
+) -> httpx.AsyncClient:
+    """The resilient client the SDK and the CLI call the platform with: the internal service token (set, or
+    left by `mlsec up` in MLSEC_HOME) to every service, the API key (`api_key`, else `MLSEC_API_KEY` or the
+    credentials file) to the gateway only, nothing to another host. The caller closes it."""
+    http = create_http_client(settings, breakers=breakers)
+    if (auth := platform_auth(settings, api_key=api_key or load_api_key(settings))) is not None:
+        http.auth = auth
+    return http
+
 
 # Service name (as the launcher and the URLs spell it) -> MainAPIClient attribute and client class.
 CLIENT_CLASSES: dict[str, type[BaseClient]] = {
@@ -78,19 +92,16 @@ class MainAPIClient:
         api_key: str | None = None,
     ):
         """`http` (with its `breakers`) lets a service share its own pooled client; otherwise one is built
-        here and closed by `aclose()`, sending the internal service token (`MLSEC_SERVICE_TOKEN`) to the
-        services and the API key (`api_key`, else `MLSEC_API_KEY` or the credentials file) to the gateway
-        only, never to another host."""
+        here (`platform_http_client`) and closed by `aclose()`, sending the internal service token
+        (`MLSEC_SERVICE_TOKEN`, else the one `mlsec up` left in MLSEC_HOME) to the services and the API key
+        (`api_key`, else `MLSEC_API_KEY` or the credentials file) to the gateway only, never to another host."""
         self.settings = settings or load_settings()
         self.breakers = breakers or BreakerRegistry(
             fail_max=self.settings.breaker_fail_max, reset_timeout=self.settings.breaker_reset_timeout
         )
         self._owns_http = http is None
         if http is None:
-            http = create_http_client(self.settings, breakers=self.breakers)
-            auth = platform_auth(self.settings, api_key=api_key or load_api_key(self.settings))
-            if auth is not None:
-                http.auth = auth
+            http = platform_http_client(self.settings, breakers=self.breakers, api_key=api_key)
         self.http = http
         self.clients: dict[str, BaseClient] = {}
         for name, client_class in CLIENT_CLASSES.items():
@@ -229,7 +240,7 @@ class MainAPIClient:
         answers = await asyncio.gather(
             *(self._batch_with_fallback(list(texts), name, use_cache, traffic_class) for name in names)
         )
-        return _combine(texts, names, answers)
+        return combine_votes(texts, names, answers)
 
     async def _batch_with_fallback(
         self, texts: list[str], model_name: str | None, use_cache: bool, traffic_class: TrafficClass | None
@@ -356,43 +367,8 @@ async def _gather(calls: Mapping[str, Awaitable[Any]]) -> dict[str, Any]:
     return parts
 
 
-def _combine(texts: Sequence[str], names: list[str], answers: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    predictions = []
-    for index in range(len(texts)):
-        votes = {name: answer["predictions"][index] for name, answer in zip(names, answers, strict=True)}
-        labels = Counter(str(vote["label"]) for vote in votes.values())
-        ranked = labels.most_common()
-        top = [label for label, count in ranked if count == ranked[0][1]]
-        label = "1" if len(top) > 1 and "1" in top else top[0]
-        scores = [float(vote["score"]) for vote in votes.values() if vote.get("score") is not None]
-        predictions.append(
-            {
-                "label": _as_label(label),
-                "score": sum(scores) / len(scores) if scores else None,
-                "votes": {name: vote["label"] for name, vote in votes.items()},
-            }
-        )
-    return {
-        "predictions": predictions,
-        "count": len(predictions),
-        "ensemble": True,
-        "models": [
-            {
-                "model_name": answer["model_name"],
-                "model_version": answer["model_version"],
-                "served_by": answer["served_by"],
-            }
-            for answer in answers
-        ],
-    }
-
-
 def _by_model(counts: Mapping[tuple[str, str], int]) -> dict[str, dict[str, int]]:
     nested: dict[str, dict[str, int]] = {}
     for (model, label), count in sorted(counts.items()):
         nested.setdefault(model, {})[label] = count
     return nested
-
-
-def _as_label(label: str) -> str | int:
-    return int(label) if label.lstrip("-").isdigit() else label

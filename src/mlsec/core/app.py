@@ -18,16 +18,19 @@ from fastapi import APIRouter, Depends, FastAPI, Request, params
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mlsec.core.auth import ServiceTokenMiddleware, check_service_token, platform_auth, service_token_required
+from mlsec.core.auth import platform_auth
 from mlsec.core.cache import Cache, create_cache
 from mlsec.core.database import Database, ensure_database
 from mlsec.core.errors import install_error_handlers
 from mlsec.core.events import Event, EventHub, EventPublisher, create_event_sink
+from mlsec.core.files import private_dir
 from mlsec.core.health import DependencyCheck, build_health_router
 from mlsec.core.http import PROBE_EXTENSIONS, BreakerRegistry, create_http_client, timeout_for
 from mlsec.core.metrics import ServiceMetrics
 from mlsec.core.middleware import BodyLimit, BodySizeLimitMiddleware, RequestContextMiddleware
 from mlsec.core.migrations import upgrade_to_head
+from mlsec.core.openapi import declare_errors, service_token_errors
+from mlsec.core.service_token import ServiceTokenMiddleware, check_service_token, service_token_required, trusted_caller
 from mlsec.core.services import ServiceSpec
 from mlsec.core.settings import Settings
 from mlsec.core.startup import StartupTasks
@@ -76,6 +79,16 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
+async def get_caller(request: Request) -> str:
+    """Who called, for audit fields: the caller the gateway named (`X-Mlsec-Caller`), when the request proves
+    it comes from a platform service with the service token; else `api` (docs/security.md)."""
+    token = request.app.state.ctx.settings.service_token
+    return trusted_caller(request.headers, token.get_secret_value() if token is not None else None)
+
+
+CallerDep = Annotated[str, Depends(get_caller)]
+
+
 def _http_probe(client: httpx.AsyncClient, url: str, settings: Settings) -> Callable[[], Awaitable[None]]:
     async def probe() -> None:
         response = await client.get(url, timeout=timeout_for(settings, "health"), extensions=PROBE_EXTENSIONS)
@@ -106,6 +119,7 @@ async def build_context(
     spec: ServiceSpec, settings: Settings, stack: AsyncExitStack, *, metadata: MetaData | None, hub: EventHub | None
 ) -> ServiceContext:
     """Open the service's resources on `stack`, database migrated to head."""
+    private_dir(settings.home)  # databases, credentials, datasets: for the platform's user only
     url = settings.database_url_for(spec)
     await ensure_database(url)
     db = Database(url)
@@ -151,7 +165,13 @@ def create_service_app(
 ) -> FastAPI:
     """A FastAPI app with everything every service shares; `routers` add the domain endpoints, and
     `replace_common` names common routes (e.g. "/health") that one of them answers instead.
-    `dependencies` run for every route, including routes added later (the gateway's authorization)."""
+    `dependencies` run for every route, including routes added later (the gateway's authorization).
+
+    A path with or without an extra trailing slash is a 404, never a redirect: Starlette's redirect builds
+    an absolute `Location` from the `Host` header, so `Host: evil.example` would send a client to
+    `http://evil.example/...` (with a POST's body, for a 307). A relative `Location` would not help either:
+    behind the gateway (`/api/<service>/...`) or any prefix it points outside the caller's base URL. Every
+    route has one path, which the SDK and the OpenAPI document use."""
     check_service_token(spec.name, settings)
 
     @asynccontextmanager
@@ -174,12 +194,15 @@ def create_service_app(
         description=spec.description,
         lifespan=app_lifespan,
         dependencies=dependencies,
+        redirect_slashes=False,  # see the docstring: no Host-built redirects
         telemetry=FASTAPI_TELEMETRY_OFF,  # traced by our middleware instead, see mlsec.core.telemetry
     )
     app.state.started = False
     app.state.metrics = ServiceMetrics(spec.name)
     app.state.metrics.info.labels(spec.name, settings.version).set(1)
     install_error_handlers(app)
+    enforced = service_token_required(spec.name, settings)
+    declare_errors(app, *([service_token_errors] if enforced else []))  # every error answer, in the OpenAPI
     app.include_router(build_health_router(spec.name, settings.version, omit=replace_common))
     for router in routers:
         app.include_router(router)
@@ -187,7 +210,7 @@ def create_service_app(
     app.add_middleware(BodySizeLimitMiddleware, default=default_limit, per_path=body_limits or {})
     if spec.name != "gateway":  # the gateway authenticates users and keys instead
         token = settings.service_token.get_secret_value() if settings.service_token else None
-        app.add_middleware(ServiceTokenMiddleware, token=token, enforce=service_token_required(spec.name, settings))
+        app.add_middleware(ServiceTokenMiddleware, token=token, enforce=enforced)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     provider = setup_telemetry(app, settings, spec.name)
     return app

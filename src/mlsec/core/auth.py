@@ -7,19 +7,14 @@
   listings and logs), the secret never leaves the client after it was shown once.
 - Short-lived JWTs (PyJWT, HS256) let a browser or a script trade a key or a password for a
   token that is checked by its signature alone, cheaply, on every request.
-- The internal service token: services that listen on a non-loopback address accept only
-  requests carrying it (`ServiceTokenMiddleware`); services send it to each other
-  (`platform_auth`). On loopback everything is let through: only local processes can connect.
+- What a caller sends to the platform (`platform_auth`): the internal service token
+  (mlsec.core.service_token) to every service, an API key to the gateway.
 - The credentials file (`MLSEC_HOME/credentials`, TOML, mode 0600) holds the key the CLI and SDK
   send when `MLSEC_API_KEY` is not set.
 """
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
-import json
-import os
 import re
 import secrets
 import time
@@ -35,9 +30,9 @@ import httpx
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mlsec.core.errors import error_body
+from mlsec.core.files import write_private
+from mlsec.core.service_token import SERVICE_TOKEN_HEADER, load_service_token
 from mlsec.core.services import SERVICES
 from mlsec.core.settings import ConfigurationError, Settings
 
@@ -215,91 +210,6 @@ class Principal:
         return f"{self.kind}:{self.key_id or self.subject}"
 
 
-CALLER_HEADER = "X-Mlsec-Caller"
-"""Who called the gateway (a principal's `identity`), passed on with the calls it forwards, for audit fields
-(who acknowledged an alert, who moved a champion). Only the gateway sets it: the header a client sends the
-gateway is not forwarded, and a service reachable from outside the machine takes calls only with the
-internal service token, so only a trusted peer can name a caller."""
-_CALLER = re.compile(r"^[A-Za-z0-9_.:@-]{1,100}$")
-
-
-def caller_of(headers: Mapping[str, str]) -> str | None:
-    """The caller the gateway named in `X-Mlsec-Caller`; None when absent or not a well-formed identity."""
-    value = headers.get(CALLER_HEADER)
-    return value if value is not None and _CALLER.match(value) else None
-
-
-# ----- the internal service token ---------------------------------------------------------------
-
-SERVICE_TOKEN_HEADER = "X-Mlsec-Service-Token"  # noqa: S105 - a header name, not a secret
-SERVICE_TOKEN_ENV = "MLSEC_SERVICE_TOKEN"  # noqa: S105 - a variable name, not a secret
-OPEN_PROBES = frozenset({("GET", "/health/live"), ("GET", "/health/ready")})
-"""What a service answers without the token: orchestrators' probes carry no secrets."""
-_TOKEN_HEADER_RAW = SERVICE_TOKEN_HEADER.lower().encode()
-
-
-def is_loopback(host: str) -> bool:
-    """Whether a bind address is reachable only from this machine (127.0.0.0/8, ::1, localhost)."""
-    name = host.strip().strip("[]").lower()
-    if name == "localhost":
-        return True
-    try:
-        address = ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_loopback
-    return address.is_loopback
-
-
-def service_token_required(service: str, settings: Settings) -> bool:
-    """Services on a non-loopback address require the token; the gateway has user auth instead."""
-    return service != "gateway" and not is_loopback(settings.host)
-
-
-def check_service_token(service: str, settings: Settings) -> None:
-    """Refuse to start a service that would listen on the network without a token to require."""
-    if service_token_required(service, settings) and settings.service_token is None:
-        raise ConfigurationError(
-            f"{service} binds {settings.host}, a non-loopback address, so it requires the internal service "
-            f"token: set {SERVICE_TOKEN_ENV} (the same value for every service; setting {SERVICE_TOKEN_ENV})"
-        )
-
-
-class ServiceTokenMiddleware:
-    """Pure-ASGI guard: without the right token, every request but the probes gets a 401 envelope.
-
-    Pure ASGI, and first after the request-id middleware, so a refused request costs no body read
-    and no routing. The comparison is constant-time.
-    """
-
-    def __init__(self, app: ASGIApp, *, token: str | None, enforce: bool):
-        if enforce and not token:
-            raise ValueError("an enforcing ServiceTokenMiddleware needs a token")
-        self.app = app
-        self.enforce = enforce
-        self._token = (token or "").encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self.enforce or scope["type"] not in ("http", "websocket") or self._allowed(scope):
-            await self.app(scope, receive, send)
-            return
-        if scope["type"] == "websocket":  # closing before accepting answers HTTP 403
-            await send({"type": "websocket.close", "code": 1008, "reason": "service token required"})
-            return
-        message = f"missing or wrong {SERVICE_TOKEN_HEADER}"
-        body = json.dumps(error_body(status_code=401, message=message, path=scope["path"])).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        await send({"type": "http.response.start", "status": 401, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
-    def _allowed(self, scope: Scope) -> bool:
-        if scope["type"] == "http" and (scope["method"], scope["path"]) in OPEN_PROBES:
-            return True
-        presented = next((value for name, value in scope.get("headers", ()) if name == _TOKEN_HEADER_RAW), b"")
-        return hmac.compare_digest(presented, self._token)
-
-
 Origin = tuple[str, str, int]
 
 
@@ -321,9 +231,10 @@ class OriginHeaders(httpx.Auth):
 
 
 def platform_auth(settings: Settings, *, api_key: str | None = None) -> httpx.Auth | None:
-    """Credentials for calls to the platform: the service token to every service, an API key to the gateway."""
+    """Credentials for calls to the platform: the service token (`load_service_token`) to every service, an
+    API key to the gateway."""
     by_origin: dict[Origin, dict[str, str]] = {}
-    token = settings.service_token.get_secret_value() if settings.service_token else None
+    token = load_service_token(settings)
     for spec in SERVICES:
         try:
             origin = _origin(httpx.URL(settings.url_for(spec)))
@@ -353,7 +264,6 @@ def write_credentials(path: Path, api_key: str, *, key_id: str, role: Role) -> N
     """Write the credentials file atomically, readable by its owner only (0600), never wider."""
     if parse_api_key(api_key) is None:
         raise ValueError("not an mlsec API key")
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = (
         "# mlsec credentials: the API key the CLI and SDK send to the gateway. Keep this file private.\n"
         f'api_key = "{api_key}"\n'
@@ -361,17 +271,7 @@ def write_credentials(path: Path, api_key: str, *, key_id: str, role: Role) -> N
         f'role = "{role}"\n'
         f'created_at = "{datetime.now(UTC).isoformat(timespec="seconds")}"\n'
     )
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    path.chmod(0o600)
+    write_private(path, text)
 
 
 def read_credentials(path: Path) -> str | None:

@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
+from pydantic import BaseModel, Field
+from starlette._utils import get_route_path
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mlsec.core.logging import current_request_id
@@ -83,6 +86,18 @@ class ServiceUnavailableError(MlsecError):
     status_code = 503
 
 
+class ErrorRead(BaseModel):
+    """The seed-001 error envelope, as the OpenAPI documents declare it for every error answer."""
+
+    error: Literal[True]
+    status_code: int = Field(ge=400, le=599)
+    message: str
+    path: str
+    timestamp: datetime = Field(description="When the error was answered (UTC, with its offset).")
+    details: dict[str, Any]
+    request_id: str | None
+
+
 def error_body(*, status_code: int, message: str, path: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     """The seed-001 error envelope."""
     return {
@@ -119,7 +134,24 @@ async def _handle_http_exception(request: Request, exc: Exception) -> JSONRespon
         message = f"no route for {request.method} {request.url.path}"
     elif exc.status_code == 405:
         message = f"method {request.method} not allowed on {request.url.path}"
+        return error_response(request, 405, message, headers={**(exc.headers or {}), "Allow": _allowed(request)})
     return error_response(request, exc.status_code, message, headers=exc.headers)
+
+
+_METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed(request: Request) -> str:
+    """Every method the request's path answers, across all the routes that share the path: the router's own
+    405 names only the methods of the first route it found for the path."""
+    path = get_route_path(request.scope)
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):  # routes of included routers too
+        regex = getattr(route, "path_regex", None)
+        if route.methods and regex is not None and regex.match(path):
+            methods |= route.methods
+    order = {method: index for index, method in enumerate(_METHOD_ORDER)}
+    return ", ".join(sorted(methods, key=lambda method: (order.get(method, len(order)), method)))
 
 
 async def _handle_validation_error(request: Request, exc: Exception) -> JSONResponse:

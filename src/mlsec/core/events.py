@@ -21,8 +21,9 @@ import httpx
 from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
-from mlsec.core.auth import SERVICE_TOKEN_HEADER
 from mlsec.core.cache import create_redis
+from mlsec.core.limits import UtcDatetime
+from mlsec.core.service_token import SERVICE_TOKEN_HEADER
 from mlsec.core.settings import Settings
 
 REDIS_CHANNEL = "mlsec.events"
@@ -37,7 +38,7 @@ class Event(BaseModel):
     source: str = Field(min_length=1, max_length=64)
     payload: dict[str, Any] = Field(default_factory=dict)
     id: str = Field(default_factory=lambda: uuid.uuid4().hex, max_length=64)
-    timestamp: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    timestamp: UtcDatetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
 class EventSink(Protocol):

@@ -20,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel, Field
 
 from mlsec.core.errors import ServiceUnavailableError
+from mlsec.core.openapi import error_responses
 
 CHECK_TIMEOUT_SECONDS = 3.0
 
@@ -143,7 +144,7 @@ def build_health_router(service: str, version: str, *, omit: Collection[str] = (
     async def get_liveness() -> LiveRead:
         return LiveRead(status="alive", service=service)
 
-    @router.get("/health/ready", response_model=ReadyRead)
+    @router.get("/health/ready", response_model=ReadyRead, responses=error_responses(503))
     async def get_readiness(request: Request) -> ReadyRead:
         results = await run_checks(_checks(request, critical_only=True))
         down = _down(results, critical_only=True)
@@ -154,7 +155,7 @@ def build_health_router(service: str, version: str, *, omit: Collection[str] = (
             )
         return ReadyRead(status="ready", service=service, checks=results, pending=_pending(request))
 
-    @router.get("/health/deep", response_model=DeepRead)
+    @router.get("/health/deep", response_model=DeepRead, responses=error_responses(503))
     async def get_deep_health(request: Request) -> DeepRead:
         results = await run_checks(_checks(request, critical_only=False))
         critical_down = _down(results, critical_only=True)

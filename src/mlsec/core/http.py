@@ -20,9 +20,11 @@ from typing import Any, Literal
 import httpx
 import pybreaker
 from opentelemetry import propagate
+from starlette.requests import ClientDisconnect
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
+from mlsec.core.errors import PayloadTooLargeError
 from mlsec.core.http_transport import AiohttpTransport
 from mlsec.core.logging import current_request_id
 from mlsec.core.settings import Settings
@@ -95,6 +97,7 @@ class BreakerRegistry:
                 reset_timeout=self.reset_timeout,
                 name=target,
                 throw_new_error_on_trip=False,
+                exclude=[_caller_fault],
             )
             self._breakers[target] = breaker
         return breaker
@@ -118,9 +121,24 @@ def _state(breaker: pybreaker.CircuitBreaker) -> str:
     return "half-open" if state == "open" and elapsed else state
 
 
+def _caller_fault(exc: BaseException) -> bool:
+    """Whether a call failed on the body its own caller was still sending (a relayed upload over the body limit,
+    or a caller gone mid-upload): the target is not at fault, so its breaker does not count it (else anyone
+    could open a service's circuit with oversized uploads) and it is not retried (the body is gone)."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # the transport's error, aiohttp's, then the body's own
+        if seen is None:
+            return False
+        if isinstance(seen, (PayloadTooLargeError, ClientDisconnect)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def _is_retryable(exc: BaseException) -> bool:
-    """Network failures and "try again" statuses; never an open circuit (it will not close soon)."""
-    if isinstance(exc, CircuitOpenError):
+    """Network failures and "try again" statuses; never an open circuit (it will not close soon), never a
+    failure of the caller's own body."""
+    if isinstance(exc, CircuitOpenError) or _caller_fault(exc):
         return False
     return isinstance(exc, (httpx.TransportError, _RetryableStatusError))
 
@@ -239,8 +257,10 @@ async def send(
 
     For relaying: `AsyncClient.request` walks auth flows, redirects, cookie jars and URL merging on every
     call, none of which a relayed request has, and that walk was a fifth of the gateway's CPU per
-    forwarded call. The client's own headers (the service token) are sent, the call's override them;
-    retries, the circuit breaker and context propagation are the transport's, so they apply unchanged.
+    forwarded call. The client's own headers are sent, the call's override them, and the client's
+    credentials (`auth.platform_auth`: the service token, for the platform's origins only) are added
+    by the first step of its auth flow, which is all such an auth has; retries, the circuit breaker and
+    context propagation are the transport's, so they apply unchanged.
     """
     merged = httpx.Headers(client.headers)
     if headers:
@@ -253,6 +273,8 @@ async def send(
         content=content,
         extensions={**(extensions or {}), "timeout": timeout.as_dict()},
     )
+    if client.auth is not None:
+        request = next(client.auth.auth_flow(request))
     response = await client._transport.handle_async_request(request)
     response.request = request
     try:

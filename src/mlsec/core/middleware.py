@@ -141,8 +141,11 @@ class BodyLimit:
 class BodySizeLimitMiddleware:
     """Refuse request bodies over a limit (per path, else the default) with 413, before reading them.
 
-    A declared Content-Length over the limit is refused at once; a streamed body is counted as it
-    arrives and stopped when it passes the limit.
+    A declared Content-Length over the limit is refused at once; a body without one (`Transfer-Encoding:
+    chunked`) is counted as it arrives and stopped when it passes the limit, with the same 413. The read
+    that passes the limit fails, and whatever the app makes of that failure (FastAPI answers 400 "error
+    parsing the body", a proxy route an upstream error) is replaced by the 413, unless it already started
+    answering.
     """
 
     def __init__(self, app: ASGIApp, *, default: BodyLimit, per_path: Mapping[str, BodyLimit]):
@@ -156,21 +159,41 @@ class BodySizeLimitMiddleware:
             return
         limit = self.per_path.get(scope["path"], self.default)
         declared = _content_length(scope)
-        if declared is not None and declared > limit.max_bytes:
+        if declared is None:
+            await self._counted(scope, receive, send, limit)
+        elif declared > limit.max_bytes:
             await _send_error(send, scope["path"], 413, _too_large(limit), {"limit_bytes": limit.max_bytes})
-            return
+        else:
+            await self.app(scope, receive, send)
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: BodyLimit) -> None:
         received = 0
+        exceeded = started = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit.max_bytes:
+                    exceeded = True
                     raise PayloadTooLargeError(_too_large(limit), details={"limit_bytes": limit.max_bytes})
             return message
 
-        await self.app(scope, receive, send) if declared is not None else await self.app(scope, counting_receive, send)
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if exceeded and not started:
+                return  # the app's answer to the failed read: the 413 below goes out instead
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not exceeded or started:
+                raise
+        if exceeded and not started:
+            await _send_error(send, scope["path"], 413, _too_large(limit), {"limit_bytes": limit.max_bytes})
 
 
 def _too_large(limit: BodyLimit) -> str:

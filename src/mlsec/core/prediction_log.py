@@ -21,7 +21,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     Float,
     Index,
     Integer,
@@ -33,7 +32,7 @@ from sqlalchemy import (
     select,
 )
 
-from mlsec.core.database import Database
+from mlsec.core.database import Database, UtcDateTime
 from mlsec.core.traffic import PRODUCTION
 
 TABLE = "prediction_log"
@@ -47,7 +46,7 @@ def _first_columns() -> list[Column[Any]]:
     return [
         # BIGINT ids on PostgreSQL; SQLite only auto-increments an INTEGER primary key.
         Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
         Column("model_name", String(100), nullable=False),
         Column("model_version", String(32), nullable=False),
         Column("label", String(100), nullable=True),

@@ -16,6 +16,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, Validation
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mlsec import __version__
+from mlsec.core.limits import MAX_TEXT_CHARS
 from mlsec.core.services import MLFLOW_DEFAULT_PORT, ServiceSpec, get_spec
 
 ENV_PREFIX = "MLSEC_"
@@ -342,7 +343,9 @@ class ServingSettings(BaseSettings):
 
     default_model: str = Field("security-classifier", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
     default_alias: str = Field("champion", pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
-    max_text_chars: int = Field(20_000, ge=1, le=10_000_000, description="Longest text a prediction accepts.")
+    max_text_chars: int = Field(
+        MAX_TEXT_CHARS, ge=1, le=10_000_000, description="Longest text a prediction accepts (also through the gateway)."
+    )
     max_batch_items: int = Field(1_000, ge=1, le=100_000, description="Most texts in one /predict/batch.")
     micro_batch_max: int = Field(64, ge=1, le=4096, description="Most single predictions grouped into one call.")
     micro_batch_wait_ms: float = Field(2.0, ge=0, le=100, description="Longest a grouped prediction waits.")

@@ -50,6 +50,7 @@ async def get_traffic_class(
         Header(
             alias=TRAFFIC_CLASS_HEADER,
             max_length=32,
+            json_schema_extra={"enum": list(TRAFFIC_CLASSES)},
             description="production (default), redteam, evaluation or synthetic: only production traffic feeds "
             "drift, performance, auto-retrain and business figures.",
         ),

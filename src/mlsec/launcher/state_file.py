@@ -16,6 +16,7 @@ from typing import Any
 
 import psutil
 
+from mlsec.core.files import write_private
 from mlsec.core.settings import Settings
 
 STATE_FILE = "processes.json"
@@ -26,14 +27,8 @@ def state_path(settings: Settings) -> Path:
 
 
 def write_state(path: Path, processes: dict[str, dict[str, Any]]) -> None:
-    """Replace the file in one step (write a sibling, then rename), readable by its owner only."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    body = json.dumps({"supervisor_pid": os.getpid(), "processes": processes}, sort_keys=True)
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(body)
-    temporary.replace(path)
+    """Replace the file in one step, readable by its owner only."""
+    write_private(path, json.dumps({"supervisor_pid": os.getpid(), "processes": processes}, sort_keys=True))
 
 
 def remove_state(path: Path) -> None:

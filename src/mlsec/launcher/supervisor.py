@@ -21,6 +21,7 @@ import secrets
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import IO, Any
 
 import httpx
@@ -28,9 +29,10 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.text import Text
 
-from mlsec.core.auth import SERVICE_TOKEN_ENV
 from mlsec.core.events import Event, EventPublisher, create_event_sink
+from mlsec.core.files import private_dir, private_file
 from mlsec.core.process import die_with_parent
+from mlsec.core.service_token import SERVICE_TOKEN_ENV, write_service_token
 from mlsec.core.services import SERVICES
 from mlsec.core.settings import Settings
 from mlsec.launcher.children import Child, signal_group, stop_children
@@ -78,10 +80,13 @@ class Supervisor:
         self.policy = policy or RestartPolicy()
         self.children: list[Child] = []
         self._stop = asyncio.Event()
-        # Services post events to the gateway with the internal token: one per run unless configured.
+        # Services require the internal token on every call and post events to the gateway with it: one per run
+        # unless configured; a generated one is left (0600) for the CLI and the SDK when the first child starts.
         self._service_token = (
             settings.service_token.get_secret_value() if settings.service_token else secrets.token_urlsafe(32)
         )
+        self._service_token_unsaved = settings.service_token is None
+        self._token_file: Path | None = None  # removed at stop: the token dies with its run
         self._state_path = state_path(settings)
         self._events: EventPublisher | None = None
         self._watchers: set[asyncio.Task[None]] = set()
@@ -107,6 +112,9 @@ class Supervisor:
         return children
 
     def _child_env(self) -> dict[str, str]:
+        if self._service_token_unsaved:  # after the preflight checks: an `mlsec up` they refuse keeps its hands off
+            self._token_file = write_service_token(self.settings, self._service_token)  # not a running one's
+            self._service_token_unsaved = False
         env = dict(os.environ)
         env.update(
             {
@@ -158,14 +166,16 @@ class Supervisor:
                 watcher.cancel()
             await self._stop_all()
             remove_state(self._state_path)
+            if self._token_file is not None:
+                self._token_file.unlink(missing_ok=True)
             await self._events.close()
             await http.aclose()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
 
     async def _start(self, child: Child) -> None:
-        child.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log_file = child.log_path.open("a", encoding="utf-8")
+        log_path = private_file(private_dir(child.log_path.parent) / child.log_path.name)  # 0600 in a 0700 folder
+        log_file = log_path.open("a", encoding="utf-8")
         child.started_at = time.monotonic()
         child.process = await asyncio.create_subprocess_exec(
             *child.argv,

@@ -4,6 +4,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from mlsec.core.errors import error_response
+from mlsec.core.openapi import error_responses
 from mlsec.serving.errors import (
     InvalidInputError,
     ModelLoadError,
@@ -22,6 +23,10 @@ STATUS = {
     ModelLoadError: 502,
     RegistryUnavailableError: 503,
 }
+
+
+MODEL_ERRORS = error_responses(*sorted(set(STATUS.values()) - {422}))
+"""`responses=` of a route that finds or loads a model: the statuses of the serving errors (422 is declared anyway)."""
 
 
 def status_of(exc: ServingError) -> int:

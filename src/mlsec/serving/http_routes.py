@@ -1,12 +1,13 @@
 """`POST /predict`, `POST /predict/batch` and `GET /predictions/log`, the same in both serving services."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from mlsec.core.limits import BigRowId, UtcDatetime
 from mlsec.core.prediction_log import read_records
 from mlsec.core.traffic import TrafficClass, TrafficClassDep
+from mlsec.serving.http_errors import MODEL_ERRORS
 from mlsec.serving.http_schemas import (
     BatchPredictRequest,
     BatchPredictResponse,
@@ -29,7 +30,7 @@ def _item(prediction: Prediction) -> ItemPrediction:
 def build_predict_router() -> APIRouter:
     router = APIRouter(tags=["predictions"])
 
-    @router.post("/predict", response_model=PredictResponse)
+    @router.post("/predict", response_model=PredictResponse, responses=MODEL_ERRORS)
     async def predict(request: PredictRequest, serving: ServingDep, traffic: TrafficClassDep) -> PredictResponse:
         """Classify one text (or one row of features) with a model's champion or a given version."""
         item = request.text if request.text is not None else request.features
@@ -44,7 +45,7 @@ def build_predict_router() -> APIRouter:
             latency_ms=round(latency_ms, 3),
         )
 
-    @router.post("/predict/batch", response_model=BatchPredictResponse)
+    @router.post("/predict/batch", response_model=BatchPredictResponse, responses=MODEL_ERRORS)
     async def predict_batch(
         request: BatchPredictRequest, serving: ServingDep, traffic: TrafficClassDep
     ) -> BatchPredictResponse:
@@ -68,16 +69,16 @@ def build_predict_router() -> APIRouter:
     async def read_prediction_log(
         serving: ServingDep,
         model_name: Annotated[str, Query(min_length=1, max_length=100)],
-        since: datetime | None = None,
-        until: datetime | None = None,
-        after_id: Annotated[int, Query(ge=0)] = 0,
+        since: UtcDatetime | None = None,
+        until: UtcDatetime | None = None,
+        after_id: BigRowId = 0,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
         newest_first: bool = False,
         include_text: bool = False,
         traffic_class: TrafficClass | None = None,
     ) -> PredictionLogPage:
         """The logged predictions of a model (drift monitoring's input), paged by id; of one traffic class
-        (live drift reads `production`), or of every class when none is given."""
+        (live drift reads `production`), or of every class when none is given. Times without an offset are UTC."""
         rows = await read_records(
             serving.log.db,
             serving.log.table,

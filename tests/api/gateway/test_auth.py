@@ -10,15 +10,17 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from pydantic import SecretStr, ValidationError
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from mlsec.cli import app as cli
-from mlsec.core.auth import SERVICE_TOKEN_HEADER, Role, credentials_path, decode_token, parse_api_key
+from mlsec.core.auth import Role, credentials_path, decode_token, parse_api_key
 from mlsec.core.database import Database
 from mlsec.core.migrations import upgrade_to_head
+from mlsec.core.service_token import SERVICE_TOKEN_HEADER
 from mlsec.core.settings import Settings
 from mlsec.services.gateway.app import create_app
-from mlsec.services.gateway.security.models import Base
+from mlsec.services.gateway.security.models import ApiKey, AppUser, Base
 from mlsec.services.gateway.security.service import get_all_keys
 from mlsec.services.gateway.settings import GatewaySettings
 from tests.api.gateway.security_support import Gateway, gateway_settings, isolated, running_gateway
@@ -119,6 +121,65 @@ async def test_roles_are_enforced_with_401_and_403(gateway: Gateway) -> None:
     assert forbidden.json()["details"] == {"role": "viewer", "required_role": "admin"}
     junk = await gateway.http.get("/events", headers={"Authorization": "Bearer not.a.token"})
     assert junk.status_code == 401
+
+
+async def _token_of_new_admin(gateway: Gateway, username: str) -> dict[str, str]:
+    body = {"username": username, "password": PASSWORD, "role": "admin"}
+    assert (await gateway.http.post("/auth/users", json=body, headers=gateway.as_key(gateway.admin_key))).is_success
+    token = (await gateway.http.post("/auth/token", json={"username": username, "password": PASSWORD})).json()
+    assert token["role"] == "admin"
+    return gateway.as_key(token["access_token"])
+
+
+async def test_a_token_never_does_more_than_its_user_may_now(gateway: Gateway) -> None:
+    """A user demoted (PATCH /auth/users/{name}) loses the rights of the tokens issued before, at their next use;
+    disabled, the tokens are refused."""
+    admin, grace = gateway.as_key(gateway.admin_key), await _token_of_new_admin(gateway, "grace")
+    assert (await gateway.http.get("/auth/keys", headers=grace)).status_code == 200  # the role is now cached
+
+    demoted = await gateway.http.patch("/auth/users/grace", json={"role": "viewer"}, headers=admin)
+    assert demoted.status_code == 200 and demoted.json()["role"] == "viewer"
+    forbidden = await gateway.http.get("/auth/keys", headers=grace)
+    assert forbidden.status_code == 403
+    assert forbidden.json()["details"] == {"role": "viewer", "required_role": "admin"}
+    assert (await gateway.http.get("/auth/me", headers=grace)).json()["role"] == "viewer"
+    assert (await gateway.http.get("/events", headers=grace)).status_code == 200  # what a viewer may
+
+    promoted = await gateway.http.patch("/auth/users/grace", json={"role": "admin"}, headers=admin)
+    assert promoted.json()["role"] == "admin"
+    assert (await gateway.http.get("/auth/keys", headers=grace)).status_code == 200  # never above the token's own
+    disabled = await gateway.http.patch("/auth/users/grace", json={"disabled": True}, headers=admin)
+    assert disabled.json()["disabled"] is True
+    assert (await gateway.http.get("/events", headers=grace)).status_code == 401
+    assert (await gateway.http.post("/auth/token", json={"username": "grace", "password": PASSWORD})).status_code == 401
+
+    assert (await gateway.http.patch("/auth/users/nobody", json={"role": "viewer"}, headers=admin)).status_code == 404
+    assert (await gateway.http.patch("/auth/users/grace", json={}, headers=admin)).status_code == 422
+    assert (await gateway.http.patch("/auth/users/grace", json={"role": "root"}, headers=admin)).status_code == 422
+
+
+async def test_a_role_changed_in_the_database_reaches_the_tokens_issued_before(settings: Settings) -> None:
+    """Changed behind the gateway's back (SQL, another replica): checked at every use with no cache; with the
+    cache, within MLSEC_GATEWAY_AUTH_CACHE_SECONDS."""
+    async with running_gateway(settings, gateway_settings(auth_cache_seconds=0)) as gateway:
+        admin_key = await gateway.new_key(Role.ADMIN, name="deploy")
+        by_key = (await gateway.http.post("/auth/token", json={"api_key": admin_key})).json()
+        key_token = gateway.as_key(by_key["access_token"])
+        ada = await _token_of_new_admin(gateway, "ada")
+        for token in (key_token, ada):
+            assert (await gateway.http.get("/auth/keys", headers=token)).status_code == 200
+
+        async with gateway.app.state.ctx.db.session() as session:
+            await session.execute(update(ApiKey).where(ApiKey.key_id == admin_key[6:18]).values(role="operator"))
+            await session.execute(update(AppUser).where(AppUser.username == "ada").values(role="viewer"))
+        for token, role in ((key_token, "operator"), (ada, "viewer")):
+            assert (await gateway.http.get("/auth/keys", headers=token)).status_code == 403
+            assert (await gateway.http.get("/auth/me", headers=token)).json()["role"] == role
+        assert (await gateway.http.get("/auth/keys", headers=gateway.as_key(admin_key))).status_code == 403
+
+        async with gateway.app.state.ctx.db.session() as session:
+            await session.execute(update(AppUser).where(AppUser.username == "ada").values(role="nonsense"))
+        assert (await gateway.http.get("/events", headers=ada)).status_code == 401  # an unknown stored role
 
 
 async def test_users_are_unique_and_listed_without_hashes(gateway: Gateway) -> None:

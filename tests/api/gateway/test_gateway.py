@@ -16,6 +16,7 @@ import anyio
 import httpx
 import pytest
 
+from mlsec.core.limits import MAX_TEXT_CHARS
 from mlsec.core.settings import Settings
 from mlsec.services.business_metrics.app import create_app as create_business_metrics
 from mlsec.services.gateway.app import create_app as create_gateway
@@ -144,6 +145,25 @@ async def test_bad_input_is_refused_by_the_gateway_or_passed_through(gateway: ht
     unknown = await gateway.post("/predict", json={"text": ATTACK, "model_name": "no-such-model"})
     assert unknown.status_code == 404  # the cache's answer: not a reason to fall back
     assert unknown.json()["error"] is True
+
+
+@pytest.mark.parametrize("length", [MAX_TEXT_CHARS + 1, 5 * MAX_TEXT_CHARS + 1])  # the gateway once stopped at 100,000
+async def test_a_text_over_the_limit_gets_the_same_answer_through_the_gateway_and_directly(
+    gateway: httpx.AsyncClient, serving_urls: dict[str, ThreadedServer], length: int
+) -> None:
+    text = "x" * length
+    async with httpx.AsyncClient(base_url=serving_urls["model-cache"].url) as cache:
+        direct = await cache.post("/predict", json={"text": text})
+        direct_batch = await cache.post("/predict/batch", json={"texts": [ATTACK, text]})
+    through = await gateway.post("/predict", json={"text": text})
+    through_batch = await gateway.post("/predict/batch", json={"texts": [ATTACK, text]})
+    assert direct.status_code == through.status_code == direct_batch.status_code == through_batch.status_code == 413
+    assert through.json()["message"] == direct.json()["message"]
+    assert "MLSEC_MODEL_CACHE_MAX_TEXT_CHARS" in through.json()["message"]
+    assert through_batch.json()["message"] == direct_batch.json()["message"]
+    assert through.json()["details"] == {**direct.json()["details"], "service": "model-cache"}
+    at_the_limit = await gateway.post("/predict", json={"text": ATTACK.ljust(MAX_TEXT_CHARS)})
+    assert at_the_limit.status_code == 200, at_the_limit.text
 
 
 async def test_proxy_reaches_every_route_family(gateway: httpx.AsyncClient) -> None:

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from mlsec.client import CLIENT_CLASSES, ModelAPIClient, ServiceCallError, endpoint, endpoints, service_name
-from mlsec.client.main import _combine, _is_outage
+from mlsec.client.ensemble import combine_votes
+from mlsec.client.main import _is_outage
 from mlsec.client.metrics_text import prediction_counts, request_counts
 
 
@@ -47,11 +48,11 @@ def _answer(name: str, labels: list[int], scores: list[float]) -> dict[str, Any]
 
 def test_ensemble_takes_the_majority_and_a_tie_flags_the_input() -> None:
     answers = [_answer("a", [1, 0, 1], [0.9, 0.1, 0.6]), _answer("b", [1, 0, 0], [0.8, 0.2, 0.4])]
-    combined = _combine(["x", "y", "z"], ["a", "b"], answers)
+    combined = combine_votes(["x", "y", "z"], ["a", "b"], answers)
     assert [p["label"] for p in combined["predictions"]] == [1, 0, 1]  # the tie on "z" is flagged
     assert combined["predictions"][0]["score"] == pytest.approx(0.85)
     assert combined["predictions"][2]["votes"] == {"a": 1, "b": 0}
-    three = _combine(
+    three = combine_votes(
         ["z"], ["a", "b", "c"], [_answer("a", [1], [0.6]), _answer("b", [0], [0.4]), _answer("c", [0], [0.3])]
     )
     assert three["predictions"][0]["label"] == 0

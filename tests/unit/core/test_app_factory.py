@@ -84,6 +84,16 @@ async def test_unexpected_errors_are_a_generic_500_with_the_request_id(
     assert logged and "alice@example.com" not in str(logged[0].__dict__)
 
 
+@pytest.mark.parametrize(("method", "path"), [("GET", "/items/7/"), ("POST", "/items/"), ("GET", "/health/live/")])
+async def test_a_trailing_slash_is_a_404_never_a_redirect_to_the_host_header(
+    client: httpx.AsyncClient, method: str, path: str
+) -> None:
+    response = await client.request(method, path, json={"name": "x", "count": 1}, headers={"Host": "evil.example"})
+    assert response.status_code == 404
+    assert "location" not in response.headers
+    assert response.json()["message"] == f"no route for {method} {path}"
+
+
 def test_json_logs_carry_the_request_id_and_extra_fields() -> None:
     formatter = JsonFormatter("model-api")
     record = logging.LogRecord("mlsec.x", logging.INFO, __file__, 1, "model.loaded", (), None)

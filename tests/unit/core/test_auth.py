@@ -11,15 +11,12 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from mlsec.core.auth import (
-    SERVICE_TOKEN_HEADER,
     Principal,
     Role,
     TokenError,
-    check_service_token,
     credentials_path,
     decode_token,
     hash_secret,
-    is_loopback,
     issue_token,
     load_api_key,
     make_hasher,
@@ -30,6 +27,17 @@ from mlsec.core.auth import (
     role_allows,
     verify_secret,
     write_credentials,
+)
+from mlsec.core.service_token import (
+    CALLER_HEADER,
+    SERVICE_TOKEN_HEADER,
+    check_service_token,
+    is_loopback,
+    load_service_token,
+    service_token_path,
+    service_token_required,
+    trusted_caller,
+    write_service_token,
 )
 from mlsec.core.settings import ConfigurationError, Settings
 from tests.conftest import make_settings
@@ -148,6 +156,36 @@ def test_a_service_off_loopback_needs_a_token(tmp_path: Path) -> None:
     check_service_token("gateway", exposed)  # user auth instead
     check_service_token("model-api", make_settings(tmp_path))
     check_service_token("model-api", make_settings(tmp_path, host="0.0.0.0", service_token="x" * 32))
+
+
+def test_a_set_token_is_required_by_every_service_but_the_gateway(tmp_path: Path) -> None:
+    for host in ("127.0.0.1", "0.0.0.0"):
+        with_token = make_settings(tmp_path, host=host, service_token="x" * 32)
+        assert service_token_required("model-api", with_token)
+        assert not service_token_required("gateway", with_token)  # user auth instead
+    assert not service_token_required("model-api", make_settings(tmp_path))  # `mlsec serve` alone on loopback
+
+
+def test_a_caller_is_named_only_with_the_service_token() -> None:
+    token = "t" * 32
+    assert trusted_caller({CALLER_HEADER: "user:ada", SERVICE_TOKEN_HEADER: token}, token) == "user:ada"
+    assert trusted_caller({SERVICE_TOKEN_HEADER: token}, token) == "api"
+    assert trusted_caller({CALLER_HEADER: "user:ada"}, token) == "api"
+    assert trusted_caller({CALLER_HEADER: "user:ada", SERVICE_TOKEN_HEADER: token[:-1] + "x"}, token) == "api"
+    assert trusted_caller({CALLER_HEADER: "user:<script>", SERVICE_TOKEN_HEADER: token}, token) == "api"
+    assert trusted_caller({CALLER_HEADER: "user:ada", SERVICE_TOKEN_HEADER: ""}, None) == "api"  # nothing to prove
+
+
+def test_the_token_mlsec_up_left_is_found_unless_one_is_set(settings: Settings) -> None:
+    assert load_service_token(settings) is None
+    path = write_service_token(settings, "f" * 43)
+    assert path == service_token_path(settings) == settings.home / "run" / "service-token"
+    assert (path.stat().st_mode & 0o777, path.parent.stat().st_mode & 0o777) == (0o600, 0o700)
+    assert load_service_token(settings) == "f" * 43
+    assert load_service_token(settings.model_copy(update={"service_token": SecretStr("e" * 32)})) == "e" * 32
+    path.write_bytes(b"\xff\xfe")
+    with pytest.raises(ConfigurationError, match="service token file"):
+        load_service_token(settings)
 
 
 def test_a_short_service_token_is_refused(tmp_path: Path) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from mlsec.core.auth import SERVICE_TOKEN_HEADER
 from mlsec.core.cache import create_redis
 from mlsec.core.events import Event, EventHub, EventPublisher, HttpEventSink, RedisEventSink, relay_redis_events
+from mlsec.core.service_token import SERVICE_TOKEN_HEADER
 from mlsec.core.settings import Settings
 from mlsec.services.gateway.app import create_app as create_gateway
 from tests.conftest import make_settings, started_client

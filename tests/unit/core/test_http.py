@@ -8,7 +8,9 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
+from starlette.requests import ClientDisconnect
 
+from mlsec.core.errors import PayloadTooLargeError
 from mlsec.core.http import (
     PROBE_EXTENSIONS,
     BreakerRegistry,
@@ -154,6 +156,22 @@ async def test_client_errors_do_not_trip_the_breaker() -> None:
     async with client(Recorder(httpx.Response(422)), breakers=breakers) as http:
         for _ in range(3):
             assert (await http.get("/x")).status_code == 422
+    assert breakers.states()["svc:8000"] == "closed"
+
+
+@pytest.mark.parametrize("cause", [PayloadTooLargeError("request body exceeds the limit"), ClientDisconnect()])
+async def test_a_failure_of_the_callers_own_body_neither_trips_the_breaker_nor_retries(cause: Exception) -> None:
+    """A relayed upload that passes the body limit (or whose caller leaves) fails while it is sent: not the
+    target's fault, so a caller cannot open a service's circuit for everyone with oversized uploads."""
+    failed = httpx.WriteError("failed to send the body")
+    failed.__cause__ = cause
+    handler = Recorder(failed)
+    breakers = BreakerRegistry(fail_max=2, reset_timeout=30)
+    async with client(handler, breakers=breakers) as http:
+        for _ in range(4):
+            with pytest.raises(httpx.WriteError):
+                await http.put("/upload", content=b"x")
+    assert len(handler.calls) == 4  # a PUT is retried on network errors, but not when its own body failed
     assert breakers.states()["svc:8000"] == "closed"
 
 

@@ -9,6 +9,10 @@ streamed: rows are read in keyset pages (`(created_at, id) > last ORDER BY creat
 its own short session, and encoded page by page, so a million rows never sit in memory at once and no transaction
 stays open while a slow client downloads. The rows that existed when the export started are the ones exported (ids
 up to the largest then), oldest first.
+
+The CSV is also a file people open in a spreadsheet: a text that starts like a formula (`=`, `+`, `-`, `@`, tab,
+carriage return) is written with a leading `'` so that it is shown, never run (mlsec.core.spreadsheet). JSON lines
+keep every text exactly: the format to retrain on when texts may start so.
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mlsec.core.database import Database
 from mlsec.core.errors import InvalidInputError
+from mlsec.core.limits import as_utc
+from mlsec.core.spreadsheet import safe_row
 from mlsec.services.analytics.errors import NothingToExportError
 from mlsec.services.analytics.models import Feedback
 from mlsec.services.analytics.performance import feedback_time
-from mlsec.services.analytics.schemas.performance import ExportFormat, ExportPart, as_utc
+from mlsec.services.analytics.schemas.performance import ExportFormat, ExportPart
 
 COLUMNS = ("text", "label", "model_version", "created_at")
 PAGE_ROWS = 1_000  # texts are up to 100,000 characters: a page is at most ~100 MB, usually far less
@@ -93,12 +99,13 @@ async def plan(
 
 def encode(rows: Sequence[Sequence[Any]], fmt: ExportFormat) -> bytes:
     """Rows of (text, label, model_version, created_at) as CSV records (the csv module quotes commas, quotes and
-    newlines) or JSON lines."""
+    newlines; a text a spreadsheet would run as a formula gets a leading `'`, see mlsec.core.spreadsheet) or
+    JSON lines (exact)."""
     if fmt == "jsonl":
         lines = (json.dumps(dict(zip(COLUMNS, row, strict=True)), ensure_ascii=False) + "\n" for row in rows)
         return "".join(lines).encode()
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
+    csv.writer(buffer).writerows(safe_row(row) for row in rows)
     return buffer.getvalue().encode()
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, Row, Select, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mlsec.core.app import ServiceContext
+from mlsec.core.limits import as_utc
 from mlsec.core.traffic import PRODUCTION
 from mlsec.services.analytics.errors import NoFeedbackError
 from mlsec.services.analytics.feedback_data import is_holdout
@@ -41,7 +42,6 @@ from mlsec.services.analytics.schemas.performance import (
     PerformanceMetrics,
     VersionMetrics,
     VersionPerformance,
-    as_utc,
 )
 
 TIME_BASIS = "predicted_at when the feedback carries it, else created_at (when it was stored)"

@@ -18,9 +18,9 @@ import numpy as np
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mlsec.core.limits import as_utc
 from mlsec.services.analytics.models import DriftAlert, DriftRun, Feedback, PromotionRecord, RedTeamRun, RetrainRequest
 from mlsec.services.analytics.performance import TIME_BASIS, LabelSpace, feedback_time, rates, stream_rows
-from mlsec.services.analytics.schemas.performance import as_utc
 from mlsec.services.analytics.schemas.summary import (
     AlertSummary,
     AnalyticsSummary,

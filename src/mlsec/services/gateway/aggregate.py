@@ -16,10 +16,10 @@ from pydantic import BaseModel, Field
 from mlsec.client import MainAPIClient, ServiceCallError
 from mlsec.core.app import ContextDep
 from mlsec.core.errors import MlsecError, ServiceUnavailableError
+from mlsec.core.openapi import error_responses
 from mlsec.services.gateway.settings import GatewaySettings
 from mlsec.services.gateway.traffic import ForwardedTrafficDep
 
-MAX_TEXT_CHARS = 100_000  # the serving services apply their own, usually lower, limit
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 
 
@@ -38,14 +38,17 @@ GatewaySettingsDep = Annotated[GatewaySettings, Depends(get_gateway_settings)]
 
 
 class UnifiedPredict(BaseModel):
-    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    """One text; its length limit is the serving service's (`MAX_TEXT_CHARS`), applied there and relayed, so a
+    text gets the same answer through the gateway as directly, however the services are configured."""
+
+    text: str = Field(min_length=1)
     model_name: str | None = Field(None, pattern=NAME_PATTERN)
     version: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
     use_cache: bool = True
 
 
 class UnifiedBatchPredict(BaseModel):
-    texts: list[Annotated[str, Field(max_length=MAX_TEXT_CHARS)]] = Field(min_length=1)
+    texts: list[str] = Field(min_length=1, description="Each within the serving service's MAX_TEXT_CHARS.")
     model_name: str | None = Field(None, pattern=NAME_PATTERN)
     ensemble: bool = False
     model_names: list[Annotated[str, Field(pattern=NAME_PATTERN)]] | None = Field(None, min_length=1, max_length=16)
@@ -53,6 +56,8 @@ class UnifiedBatchPredict(BaseModel):
 
 
 router = APIRouter(tags=["gateway"])
+# A prediction service's refusal of the input, relayed (400, 404, ...), or no prediction service answering (503).
+PREDICTION_ERRORS = error_responses(400, 404, 503)
 
 
 @router.get("/health")
@@ -78,7 +83,11 @@ async def get_dashboard_overview(sdk: SdkDep) -> dict[str, Any]:
     return await sdk.get_dashboard_overview()
 
 
-@router.get("/metrics", response_model=None)
+@router.get(
+    "/metrics",
+    response_model=None,
+    responses={200: {"content": {"application/json": {}, CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+)
 async def get_metrics(request: Request, sdk: SdkDep) -> Response | dict[str, Any]:
     """JSON (`Accept: application/json` or `?format=json`): every service's request, error and prediction
     counts. Otherwise the gateway's own Prometheus metrics, so that scrapers keep working."""
@@ -100,7 +109,7 @@ async def get_security_overview(sdk: SdkDep) -> dict[str, Any]:
     return await sdk.get_security_overview()
 
 
-@router.post("/predict")
+@router.post("/predict", responses=PREDICTION_ERRORS)
 async def predict(body: Annotated[UnifiedPredict, Body()], sdk: SdkDep, traffic: ForwardedTrafficDep) -> dict[str, Any]:
     """One text through the model cache, or the model API when the cache is down (`served_by`, `fallback`)."""
     try:
@@ -111,7 +120,7 @@ async def predict(body: Annotated[UnifiedPredict, Body()], sdk: SdkDep, traffic:
         raise _prediction_error(exc) from exc
 
 
-@router.post("/predict/batch")
+@router.post("/predict/batch", responses=PREDICTION_ERRORS)
 async def predict_batch(
     body: Annotated[UnifiedBatchPredict, Body()],
     sdk: SdkDep,
@@ -143,7 +152,9 @@ def _prediction_error(exc: ServiceCallError) -> MlsecError:
     """The service's own error status for bad input (4xx); 503 when no prediction service answered."""
     if exc.status_code is not None and exc.status_code < 500:
         message = str(exc.body.get("message") or exc)
-        return MlsecError(message, status_code=exc.status_code, details={"service": exc.service})
+        details = exc.body.get("details")
+        relayed = details if isinstance(details, dict) else {}
+        return MlsecError(message, status_code=exc.status_code, details={**relayed, "service": exc.service})
     return ServiceUnavailableError(
         f"no prediction service answered: {exc}", details={"service": exc.service, "error_type": exc.error_type}
     )

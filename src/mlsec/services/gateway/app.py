@@ -12,6 +12,7 @@ from mlsec.core.app import ServiceContext, create_service_app
 from mlsec.core.cache import create_redis
 from mlsec.core.events import EventHub, relay_redis_events
 from mlsec.core.middleware import BodyLimit
+from mlsec.core.openapi import declare_errors
 from mlsec.core.services import get_spec
 from mlsec.core.settings import Settings, load_settings
 from mlsec.services.gateway.aggregate import router as aggregate_router
@@ -19,7 +20,7 @@ from mlsec.services.gateway.live import live_updates
 from mlsec.services.gateway.proxy import GatewayProxy, ProxyMetrics, add_proxy_routes
 from mlsec.services.gateway.routes import router
 from mlsec.services.gateway.security import Base as SecurityBase
-from mlsec.services.gateway.security import authorize, install_cors, security_lifespan
+from mlsec.services.gateway.security import authorize, guard_errors, install_cors, security_lifespan
 from mlsec.services.gateway.security import router as security_router
 from mlsec.services.gateway.settings import GatewaySettings
 from mlsec.services.gateway.websocket import build_websocket_router
@@ -80,6 +81,8 @@ def create_app(settings: Settings | None = None, gateway_settings: GatewaySettin
         dependencies=[Depends(authorize)],  # every route, added now or later: see security/policy.py
     )
     add_proxy_routes(app, _proxy, authorize)
+    if own.auth_enabled:
+        declare_errors(app, guard_errors)
     install_cors(app, own)
     app.state.gateway_settings = own
     proxy_metrics = ProxyMetrics(app.state.metrics.registry)

@@ -16,6 +16,7 @@ same `GatewayProxy.forward`, under the same middleware (request id, metrics, tra
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -31,9 +32,11 @@ from starlette.types import Receive, Scope, Send
 
 from mlsec.client import CLIENT_CLASSES, Endpoint, MainAPIClient, ServiceCallError, endpoints
 from mlsec.client.endpoint import CACHE_TTL_SECONDS
-from mlsec.core.auth import CALLER_HEADER, Principal
+from mlsec.core.auth import Principal
 from mlsec.core.cache import Cache
 from mlsec.core.errors import ServiceUnavailableError
+from mlsec.core.openapi import error_responses
+from mlsec.core.service_token import CALLER_HEADER
 from mlsec.core.traffic import TRAFFIC_CLASS_HEADER
 from mlsec.services.gateway.traffic import forwarded_traffic_class
 
@@ -45,6 +48,7 @@ _PASSED_HEADERS = ("content-type", "content-disposition", "retry-after", "www-au
 _FORWARDED_HEADERS = ("content-type", "accept", "content-length")
 CACHE_HEADER = "X-Mlsec-Cache"
 _BUFFERED_BODY_BYTES = 1024 * 1024
+_PATH_PARAMETER = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")  # `{name}` or `{name:convertor}`
 
 
 @dataclass(frozen=True)
@@ -226,11 +230,29 @@ def add_proxy_routes(app: FastAPI, proxy: Callable[[Request], GatewayProxy], gua
                 summary=f"{route.method} {route.path} on {service}",
                 tags=[f"api: {service}"],
                 response_class=Response,
+                responses=_relayed(service),
+                openapi_extra={"parameters": _path_parameters(route.path)},
             )
             documented = app.router.routes[-1]
             assert isinstance(documented, APIRoute)
             relay.add(service, route, documented)
     app.router.routes.insert(0, relay)
+
+
+def _relayed(service: str) -> dict[int | str, dict[str, Any]]:
+    """The answers a forwarded route documents: the service's own, relayed as it gave them (its OpenAPI document
+    says which), and the gateway's 503 when the service does not answer."""
+    relayed = f"{service}'s answer, relayed as it was given (see {service}'s own OpenAPI document)"
+    return {"4XX": {"description": relayed}, "5XX": {"description": relayed}, **error_responses(503)}
+
+
+def _path_parameters(path: str) -> list[dict[str, Any]]:
+    """The path parameters of a forwarded route template, for its OpenAPI operation (the generic handler takes the
+    request alone, so FastAPI does not find them itself)."""
+    return [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        for name in _PATH_PARAMETER.findall(path)
+    ]
 
 
 def _handler(

@@ -7,12 +7,13 @@ from fastapi import APIRouter, Query
 from mlsec.core.app import ContextDep
 from mlsec.core.errors import ServiceUnavailableError
 from mlsec.core.events import Event
+from mlsec.core.openapi import error_responses
 from mlsec.services.gateway.schemas import EventAccepted, EventList
 
 router = APIRouter(tags=["events"])
 
 
-@router.post("/events", status_code=202, response_model=EventAccepted)
+@router.post("/events", status_code=202, response_model=EventAccepted, responses=error_responses(503))
 async def post_event(event: Event, ctx: ContextDep) -> EventAccepted:
     """Accept an event from a service and fan it out to every live subscriber."""
     if not ctx.events.publish(event):

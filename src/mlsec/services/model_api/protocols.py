@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Path, Request
 
 from mlsec.core.errors import InvalidInputError, ServiceUnavailableError
 from mlsec.core.health import run_checks
+from mlsec.core.openapi import error_responses
 from mlsec.core.traffic import TrafficClass, TrafficClassDep
 from mlsec.services.model_api.schemas import (
     InvocationsResponse,
@@ -23,6 +24,7 @@ from mlsec.services.model_api.schemas import (
     V2Tensor,
     V2TensorSpec,
 )
+from mlsec.serving.http_errors import MODEL_ERRORS
 from mlsec.serving.http_routes import ServingDep
 from mlsec.serving.http_schemas import NAME, VERSION
 from mlsec.serving.model import LoadedModel, Prediction, resolve_version
@@ -38,7 +40,7 @@ async def get_v2_live() -> V2Live:
     return V2Live(live=True)
 
 
-@v2.get("/health/ready", response_model=V2Ready)
+@v2.get("/health/ready", response_model=V2Ready, responses=error_responses(503))
 async def get_v2_ready(request: Request) -> V2Ready:
     """Ready when the service's critical dependencies answer (as `/health/ready`); models load on demand."""
     checks = [c for c in request.app.state.dependency_checks if c.critical]
@@ -70,12 +72,12 @@ async def _metadata(serving: ServingDep, name: str, version: str | None) -> V2Mo
     )
 
 
-@v2.get("/models/{model_name}", response_model=V2ModelMetadata)
+@v2.get("/models/{model_name}", response_model=V2ModelMetadata, responses=MODEL_ERRORS)
 async def get_v2_model(model_name: ModelName, serving: ServingDep) -> V2ModelMetadata:
     return await _metadata(serving, model_name, None)
 
 
-@v2.get("/models/{model_name}/versions/{version}", response_model=V2ModelMetadata)
+@v2.get("/models/{model_name}/versions/{version}", response_model=V2ModelMetadata, responses=MODEL_ERRORS)
 async def get_v2_model_version(model_name: ModelName, version: Version, serving: ServingDep) -> V2ModelMetadata:
     return await _metadata(serving, model_name, version)
 
@@ -87,13 +89,13 @@ def _is_ready(serving: ServingDep, name: str, version: str | None) -> bool:
     )
 
 
-@v2.get("/models/{model_name}/ready", response_model=V2Ready)
+@v2.get("/models/{model_name}/ready", response_model=V2Ready, responses=MODEL_ERRORS)
 async def get_v2_model_ready(model_name: ModelName, serving: ServingDep) -> V2Ready:
     """Ready when a version of the model is loaded (load it with /models/load or a first request)."""
     return V2Ready(name=model_name, ready=_is_ready(serving, model_name, None))
 
 
-@v2.get("/models/{model_name}/versions/{version}/ready", response_model=V2Ready)
+@v2.get("/models/{model_name}/versions/{version}/ready", response_model=V2Ready, responses=MODEL_ERRORS)
 async def get_v2_model_version_ready(model_name: ModelName, version: Version, serving: ServingDep) -> V2Ready:
     return V2Ready(name=model_name, ready=_is_ready(serving, model_name, version))
 
@@ -145,7 +147,7 @@ async def _infer(
     )
 
 
-@v2.post("/models/{model_name}/infer", response_model=V2InferResponse)
+@v2.post("/models/{model_name}/infer", response_model=V2InferResponse, responses=MODEL_ERRORS)
 async def infer_v2(
     model_name: ModelName, request: V2InferRequest, serving: ServingDep, traffic: TrafficClassDep
 ) -> V2InferResponse:
@@ -153,7 +155,7 @@ async def infer_v2(
     return await _infer(serving, model_name, None, request, traffic)
 
 
-@v2.post("/models/{model_name}/versions/{version}/infer", response_model=V2InferResponse)
+@v2.post("/models/{model_name}/versions/{version}/infer", response_model=V2InferResponse, responses=MODEL_ERRORS)
 async def infer_v2_version(
     model_name: ModelName, version: Version, request: V2InferRequest, serving: ServingDep, traffic: TrafficClassDep
 ) -> V2InferResponse:
@@ -183,7 +185,7 @@ def _mlflow_inputs(payload: dict[str, Any]) -> list[Any]:
     return [r["text"] if isinstance(r, dict) and set(r) == {"text"} else r for r in rows]
 
 
-@invocations.post("/invocations", response_model=InvocationsResponse)
+@invocations.post("/invocations", response_model=InvocationsResponse, responses=MODEL_ERRORS)
 async def invocations_mlflow(
     serving: ServingDep, payload: Annotated[dict[str, Any], Body()], traffic: TrafficClassDep
 ) -> InvocationsResponse:

@@ -17,6 +17,7 @@ from mlsec.services.model_api.schemas import (
 )
 from mlsec.services.model_api.service import load_and_describe, warm
 from mlsec.serving.errors import ServingError
+from mlsec.serving.http_errors import MODEL_ERRORS
 from mlsec.serving.http_routes import ServingDep
 from mlsec.serving.http_schemas import NAME, loaded_read
 from mlsec.serving.model import resolve_version
@@ -32,7 +33,7 @@ async def get_models(serving: ServingDep) -> ModelList:
     return ModelList(models=models, count=len(models), default_model=serving.settings.default_model)
 
 
-@router.get("/{model_name}", response_model=ModelDetail)
+@router.get("/{model_name}", response_model=ModelDetail, responses=MODEL_ERRORS)
 async def get_model(model_name: ModelName, serving: ServingDep) -> ModelDetail:
     """One model: the version its default alias points to, and which versions are loaded; 404 when unknown."""
     alias = serving.settings.default_alias
@@ -45,14 +46,14 @@ async def get_model(model_name: ModelName, serving: ServingDep) -> ModelDetail:
     )
 
 
-@router.post("/load", response_model=LoadResult)
+@router.post("/load", response_model=LoadResult, responses=MODEL_ERRORS)
 async def load_model(request: LoadRequest, serving: ServingDep) -> LoadResult:
     """Load a model version (or alias) now, so that its first prediction does not wait."""
     model = await load_and_describe(serving, request.model_name, request.version)
     return LoadResult(model_name=request.model_name, version=model.version, status="loaded", model=model)
 
 
-@router.post("/unload", response_model=UnloadResponse)
+@router.post("/unload", response_model=UnloadResponse, responses=MODEL_ERRORS)
 async def unload_model(request: LoadRequest, serving: ServingDep) -> UnloadResponse:
     """Unload a model (every loaded version, or the one given) after its requests in flight finish."""
     versions = await serving.repository.unload(request.model_name, request.version)
@@ -76,7 +77,7 @@ async def batch_load_models(request: BatchLoadRequest, serving: ServingDep) -> B
     return BatchLoadResponse(results=results, loaded=len(results) - failed, failed=failed)
 
 
-@router.post("/warm-cache/{model_name}", response_model=WarmCacheResponse)
+@router.post("/warm-cache/{model_name}", response_model=WarmCacheResponse, responses=MODEL_ERRORS)
 async def warm_cache(model_name: ModelName, serving: ServingDep) -> WarmCacheResponse:
     """Load a model's champion and run one prediction through it, so real traffic meets a warm model."""
     return await warm(serving, model_name)

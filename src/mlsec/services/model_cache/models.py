@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from mlsec.core.database import new_metadata
+from mlsec.core.database import UtcDateTime, new_metadata
 from mlsec.core.prediction_log import prediction_log_table
 
 
@@ -18,7 +18,7 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
-    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}  # noqa: RUF012
+    type_annotation_map = {dict[str, Any]: JSON, datetime: UtcDateTime()}  # noqa: RUF012
 
 
 prediction_log = prediction_log_table(Base.metadata)

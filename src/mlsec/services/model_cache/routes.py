@@ -18,6 +18,7 @@ from mlsec.services.model_cache.schemas import (
     LoadVersion,
     UnloadResponse,
 )
+from mlsec.serving.http_errors import MODEL_ERRORS
 from mlsec.serving.http_routes import ServingDep
 from mlsec.serving.http_schemas import NAME, loaded_read
 
@@ -53,7 +54,7 @@ async def get_models(serving: ServingDep) -> CachedModels:
     return CachedModels(models=models, count=len(models))
 
 
-@router.post("/models/{model_name}/load", response_model=CachedModels)
+@router.post("/models/{model_name}/load", response_model=CachedModels, responses=MODEL_ERRORS)
 async def load_model(model_name: ModelName, serving: ServingDep, body: LoadVersion | None = None) -> CachedModels:
     """Load a model (its champion, or the version given) into the cache now."""
     model = await serving.repository.load(model_name, body.version if body else None)
@@ -63,7 +64,7 @@ async def load_model(model_name: ModelName, serving: ServingDep, body: LoadVersi
     return CachedModels(models=models, count=len(models))
 
 
-@router.post("/models/{model_name}/unload", response_model=UnloadResponse)
+@router.post("/models/{model_name}/unload", response_model=UnloadResponse, responses=MODEL_ERRORS)
 async def unload_model(model_name: ModelName, serving: ServingDep, body: LoadVersion | None = None) -> UnloadResponse:
     """Drop a model from the cache (after its requests in flight finish); 404 when it is not cached."""
     versions = await serving.repository.unload(model_name, body.version if body else None)

@@ -7,16 +7,18 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mlsec.core.strict import JsonBool, JsonFloat
 from mlsec.serving.http_schemas import NAME, VERSION, LoadedModelRead
 
 
 class CacheConfigBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    memory_budget_mb: float = Field(gt=0, le=1_000_000)
-    idle_ttl_seconds: float | None = Field(None, gt=0, le=30 * 24 * 3600)
+    # Values of their JSON type only (mlsec.core.strict): `false` is not 0, nor `0` false.
+    memory_budget_mb: JsonFloat = Field(gt=0, le=1_000_000)
+    idle_ttl_seconds: JsonFloat | None = Field(None, gt=0, le=30 * 24 * 3600)
     preload: list[str] = Field(default_factory=list, max_length=100)
-    preload_champions: bool = True
+    preload_champions: JsonBool = True
 
 
 class CacheConfigRead(CacheConfigBody):

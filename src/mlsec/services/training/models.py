@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from mlsec.core.database import new_metadata
+from mlsec.core.database import UtcDateTime, new_metadata
 
 
 def utcnow() -> datetime:
@@ -17,7 +17,7 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}  # noqa: RUF012
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UtcDateTime()}  # noqa: RUF012
 
 
 class Dataset(Base):

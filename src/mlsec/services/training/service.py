@@ -7,6 +7,7 @@ import contextlib
 import functools
 import logging
 import os
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import anyio
 
 from mlsec.core.app import ServiceContext
+from mlsec.core.files import private_dir
 from mlsec.services.training import jobs
 from mlsec.services.training.models import TrainingJob
 from mlsec.services.training.registry import RegistryView
@@ -30,11 +32,28 @@ MLFLOW_CLIENT_DEFAULTS = {
 }
 
 
+_RUN_ID = re.compile(r"[0-9a-f]{32}")
+
+
 def _terminate_run(tracking_uri: str, run_id: str) -> None:
-    """Blocking: mark an MLflow run KILLED (its worker will never end it)."""
+    """Blocking: end the MLflow run of a job that never finished (interrupted or cancelled).
+
+    A worker killed between registering its model and reporting the result leaves a model version, maybe
+    with an alias, for a job the platform calls failed: delete every version registered from the run (an
+    alias goes with its version), so no half-registered model is served. Then mark the run KILLED, since
+    its worker never will. Idempotent: run again after a failure, it finds nothing left to delete."""
     from mlflow import MlflowClient
 
-    MlflowClient(tracking_uri=tracking_uri).set_terminated(run_id, status="KILLED")
+    if not _RUN_ID.fullmatch(run_id):  # it goes into a filter string; MLflow run ids are 32 hex digits
+        raise ValueError(f"not an MLflow run id: {run_id!r}")
+    client = MlflowClient(tracking_uri=tracking_uri)
+    for version in client.search_model_versions(f"run_id = '{run_id}'"):
+        client.delete_model_version(version.name, version.version)
+        logger.warning(
+            "training.version.deleted",
+            extra={"model_name": version.name, "model_version": version.version, "run_id": run_id},
+        )
+    client.set_terminated(run_id, status="KILLED")
 
 
 class TrainingService:
@@ -46,7 +65,7 @@ class TrainingService:
         self.ctx = ctx
         self.settings = settings
         self.datasets_root: Path = ctx.settings.home.resolve() / "datasets"
-        self.datasets_root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.datasets_root)
         self.registry = RegistryView(ctx.settings.mlflow_uri, refresh_seconds=settings.registry_refresh_seconds)
         self.runner = LocalProcessRunner(workers=settings.workers, on_message=self.record)
         self._background: list[asyncio.Task[None]] = []
@@ -87,7 +106,10 @@ class TrainingService:
         await asyncio.gather(*self._background, return_exceptions=True)
         await self.runner.close()
         async with self.ctx.db.session() as session:
-            await jobs.interrupt_unfinished(session)
+            interrupted, _ = await jobs.interrupt_unfinished(session)
+        for job in interrupted:  # their workers are gone: settle what they left in MLflow now, if it answers
+            if job.mlflow_run_id:
+                await self._terminate_run_quietly(job.mlflow_run_id)
 
     async def submit(self, job_id: str) -> None:
         """Hand a committed, queued job to the runner."""

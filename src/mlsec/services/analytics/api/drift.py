@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, BackgroundTasks, File, Form, Path, Query, Request, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Form, Path, Query, UploadFile
 
-from mlsec.core.app import SessionDep
-from mlsec.core.auth import caller_of
+from mlsec.core.app import CallerDep, SessionDep
 from mlsec.core.errors import InvalidInputError, PayloadTooLargeError
+from mlsec.core.limits import Offset, RowId
+from mlsec.core.openapi import error_responses
 from mlsec.services.analytics import configs, drift, monitor, retrain
 from mlsec.services.analytics.dependencies import AnalyticsDep
 from mlsec.services.analytics.models import DriftRun
@@ -36,7 +37,6 @@ ModelName = Annotated[str, Query(pattern=MODEL_NAME)]
 ModelPath = Annotated[str, Path(pattern=MODEL_NAME)]
 ConfigName = Annotated[str, Path(pattern=CONFIG_NAME, description='A model, or "*" for the defaults.')]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 def _values(request: DriftDetectRequest) -> int:
@@ -107,7 +107,7 @@ async def detect_drift_files(
     )
 
 
-@router.post("/drift/check/{model_name}", response_model=DriftRunRead)
+@router.post("/drift/check/{model_name}", response_model=DriftRunRead, responses=error_responses(409, 503))
 async def check_model_drift(
     model_name: ModelPath,
     session: SessionDep,
@@ -142,7 +142,7 @@ async def get_drift_history(
 
 
 @router.get("/drift/history/{run_id}", response_model=DriftRunRead)
-async def get_drift_run(run_id: int, session: SessionDep) -> DriftRunRead:
+async def get_drift_run(run_id: RowId, session: SessionDep) -> DriftRunRead:
     """One stored run with its full report."""
     return _read(await drift.get_run_or_raise(session, run_id=run_id))
 
@@ -171,12 +171,11 @@ async def get_drift_alerts(
 
 @router.post("/drift/alerts/{alert_id}/acknowledge", response_model=DriftAlertRead)
 async def acknowledge_drift_alert(
-    alert_id: int, body: AcknowledgeRequest, session: SessionDep, request: Request
+    alert_id: RowId, body: AcknowledgeRequest, session: SessionDep, caller: CallerDep
 ) -> DriftAlertRead:
     """Acknowledge an alert: it stops counting as open; who (the caller the gateway names, else "api"), when,
     and the note are kept."""
-    by = caller_of(request.headers) or "api"
-    return DriftAlertRead.model_validate(await drift.acknowledge(session, alert_id=alert_id, by=by, note=body.note))
+    return DriftAlertRead.model_validate(await drift.acknowledge(session, alert_id=alert_id, by=caller, note=body.note))
 
 
 @router.get("/drift/config/{model_name}", response_model=DriftConfigRead)

@@ -1,13 +1,13 @@
 """`/feedback`, `/model-performance/*`, `/performance/metrics`, `/export/production-data/*`: how models do on
 labelled production traffic, and that traffic as training data."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
 from mlsec.core.app import SessionDep
+from mlsec.core.limits import UtcDatetime
 from mlsec.services.analytics import export, performance
 from mlsec.services.analytics.dependencies import AnalyticsDep
 from mlsec.services.analytics.schemas.performance import (
@@ -70,8 +70,8 @@ async def export_production_data(
     model_name: ModelName,
     session: SessionDep,
     analytics: AnalyticsDep,
-    since: Annotated[datetime | None, Query(description="Feedback at or after (time basis: predicted_at).")] = None,
-    until: Annotated[datetime | None, Query(description="Feedback before.")] = None,
+    since: Annotated[UtcDatetime | None, Query(description="Feedback at or after (time basis: predicted_at).")] = None,
+    until: Annotated[UtcDatetime | None, Query(description="Feedback before.")] = None,
     fmt: Annotated[ExportFormat, Query(alias="format")] = "csv",
     part: Annotated[
         ExportPart,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 
-from mlsec.core.app import SessionDep
-from mlsec.core.auth import caller_of
+from mlsec.core.app import CallerDep, SessionDep
+from mlsec.core.limits import Offset, UtcDatetime
+from mlsec.core.openapi import error_responses
 from mlsec.services.analytics import promotion
 from mlsec.services.analytics.dependencies import AnalyticsDep
 from mlsec.services.analytics.schemas.drift import MODEL_NAME
@@ -23,9 +24,11 @@ router = APIRouter(tags=["promotion"])
 ModelPath = Annotated[str, Path(pattern=MODEL_NAME)]
 
 
-@router.post("/promotion/evaluate/{model_name}", response_model=PromotionRecordRead)
+@router.post(
+    "/promotion/evaluate/{model_name}", response_model=PromotionRecordRead, responses=error_responses(409, 502, 503)
+)
 async def evaluate_promotion(
-    model_name: ModelPath, body: PromotionEvaluate, session: SessionDep, analytics: AnalyticsDep, request: Request
+    model_name: ModelPath, body: PromotionEvaluate, session: SessionDep, analytics: AnalyticsDep, caller: CallerDep
 ) -> PromotionRecordRead:
     """Challenger against champion on the held-out labelled feedback and the red-team suite; the champion
     alias moves only when every criterion holds. The decision and its evidence go to the ledger, with who
@@ -36,7 +39,7 @@ async def evaluate_promotion(
         model_name=model_name,
         challenger_version=body.challenger_version,
         promote=body.promote,
-        actor=caller_of(request.headers) or "api",
+        actor=caller,
     )
     return PromotionRecordRead.model_validate(record)
 
@@ -46,7 +49,7 @@ async def get_promotion_ledger(
     model_name: ModelPath,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> PromotionLedger:
     """Every champion decision of a model, newest first (append-only)."""
     rows, total = await promotion.get_ledger(session, model_name=model_name, limit=limit, offset=offset)
@@ -60,11 +63,9 @@ async def get_promotion_ledger(
 
 
 @router.get("/promotion/champion/{model_name}", response_model=ChampionAt)
-async def get_champion_at(model_name: ModelPath, session: SessionDep, at: datetime | None = None) -> ChampionAt:
-    """Which version was champion at `at` (default: now), since when, who moved it and on what evidence."""
+async def get_champion_at(model_name: ModelPath, session: SessionDep, at: UtcDatetime | None = None) -> ChampionAt:
+    """Which version was champion at `at` (default: now; naive: UTC), since when, who moved it and on what evidence."""
     moment = at or datetime.now(UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
     record = await promotion.champion_at(session, model_name=model_name, at=moment)
     return ChampionAt(
         model_name=model_name,

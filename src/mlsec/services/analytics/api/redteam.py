@@ -5,6 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Query
 
 from mlsec.core.app import SessionDep
+from mlsec.core.limits import Offset, RowId
+from mlsec.core.openapi import error_responses
 from mlsec.services.analytics import redteam
 from mlsec.services.analytics.dependencies import AnalyticsDep
 from mlsec.services.analytics.models import RedTeamRun
@@ -28,7 +30,7 @@ def _announced(run: RedTeamRun, analytics: AnalyticsDep, background: BackgroundT
     return redteam.run_read(run)
 
 
-@router.post("/run", status_code=201, response_model=RedTeamRunRead)
+@router.post("/run", status_code=201, response_model=RedTeamRunRead, responses=error_responses(404, 502, 503))
 async def run_red_team(
     request: RedTeamRunRequest, session: SessionDep, analytics: AnalyticsDep, background: BackgroundTasks
 ) -> RedTeamRunRead:
@@ -50,7 +52,7 @@ async def get_red_team_runs(
     session: SessionDep,
     model_name: ModelNameQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> RedTeamRunList:
     """Stored runs, newest first, with rates per technique but without the evaded prompts."""
     rows, total = await redteam.get_page(session, model_name=model_name, limit=limit, offset=offset)
@@ -58,7 +60,7 @@ async def get_red_team_runs(
 
 
 @router.get("/runs/{run_id}", response_model=RedTeamRunRead)
-async def get_red_team_run(run_id: int, session: SessionDep) -> RedTeamRunRead:
+async def get_red_team_run(run_id: RowId, session: SessionDep) -> RedTeamRunRead:
     """One run, per technique, with the prompts that evaded: what to read before the next training set."""
     return redteam.run_read(await redteam.get_or_raise(session, run_id=run_id))
 

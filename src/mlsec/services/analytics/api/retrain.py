@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Path, Query
 
 from mlsec.core.app import SessionDep
+from mlsec.core.limits import Offset
 from mlsec.services.analytics import configs, retrain
 from mlsec.services.analytics.dependencies import AnalyticsDep
 from mlsec.services.analytics.schemas.config import (
@@ -79,7 +80,7 @@ async def get_retrain_history(
     session: SessionDep,
     model_name: Annotated[str | None, Query(pattern=MODEL_NAME)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> RetrainHistory:
     """Every retrain request, newest first, with why it was skipped or how it ended."""
     rows, total = await retrain.get_history(session, model_name=model_name, limit=limit, offset=offset)

@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from mlsec.core.strict import JsonBool, JsonFloat, JsonInt
+
 TestName = Literal["ks", "chi2", "psi", "jensen_shannon", "wasserstein"]
 Correction = Literal["benjamini-hochberg", "bonferroni", "none"]
 Severity = Literal["none", "low", "medium", "high"]
@@ -27,15 +29,17 @@ def _default_priorities() -> dict[Trigger, int]:
 
 
 class _Strict(BaseModel):
+    """No unknown fields, and values of their JSON type only (mlsec.core.strict): `false` is not 0, nor `0` false."""
+
     model_config = ConfigDict(extra="forbid")
 
 
 class Thresholds(_Strict):
     """Distance thresholds: a distance at or above its threshold is drift."""
 
-    psi: float | None = Field(None, gt=0)
-    jensen_shannon: float | None = Field(None, gt=0, le=1)
-    wasserstein: float | None = Field(None, gt=0)
+    psi: JsonFloat | None = Field(None, gt=0)
+    jensen_shannon: JsonFloat | None = Field(None, gt=0, le=1)
+    wasserstein: JsonFloat | None = Field(None, gt=0)
 
     def as_dict(self) -> dict[str, float]:
         return {name: value for name, value in self.model_dump().items() if value is not None}
@@ -45,21 +49,21 @@ class FeatureDriftConfig(_Strict):
     """Overrides for one feature."""
 
     tests: list[TestName] | None = Field(None, min_length=1)
-    alpha: float | None = Field(None, gt=0, lt=1)
+    alpha: JsonFloat | None = Field(None, gt=0, lt=1)
     thresholds: Thresholds = Field(default_factory=Thresholds)
 
 
 class DriftSettings(_Strict):
     """Live-traffic drift: the window, the tests and when a change is drift and how severe."""
 
-    window_minutes: float = Field(60.0, gt=0, le=60 * 24 * 90, description="The sliding window of live traffic.")
-    min_rows: int = Field(50, ge=10, description="A window with fewer predictions is not checked.")
-    max_rows: int = Field(20_000, ge=100, le=1_000_000, description="At most this many newest predictions.")
-    alpha: float = Field(0.05, gt=0, lt=1)
+    window_minutes: JsonFloat = Field(60.0, gt=0, le=60 * 24 * 90, description="The sliding window of live traffic.")
+    min_rows: JsonInt = Field(50, ge=10, description="A window with fewer predictions is not checked.")
+    max_rows: JsonInt = Field(20_000, ge=100, le=1_000_000, description="At most this many newest predictions.")
+    alpha: JsonFloat = Field(0.05, gt=0, lt=1)
     correction: Correction = "benjamini-hochberg"
     tests: list[TestName] | None = Field(None, min_length=1, description="None: chosen like Evidently does.")
     thresholds: Thresholds = Field(default_factory=Thresholds)
-    drift_share: float = Field(0.5, gt=0, le=1, description="The window drifts when this share of features do.")
+    drift_share: JsonFloat = Field(0.5, gt=0, le=1, description="The window drifts when this share of features do.")
     features: dict[str, FeatureDriftConfig] = Field(default_factory=dict, description="Per-feature overrides.")
     alert_min_severity: Severity = Field("low", description="Drift at or above this severity raises an alert.")
 
@@ -67,38 +71,38 @@ class DriftSettings(_Strict):
 class AutoRetrainSettings(_Strict):
     """When a retrain starts by itself, and how often it may."""
 
-    enabled: bool = True
+    enabled: JsonBool = True
     triggers: list[Trigger] = Field(default_factory=_default_triggers)
     min_severity: Severity = Field("medium", description="Drift below this severity does not trigger a retrain.")
-    min_production_rows: int = Field(
+    min_production_rows: JsonInt = Field(
         500,
         ge=1,
         description="A drift alert triggers a retrain only when its window held at least this many production "
         "predictions (red-team, evaluation and synthetic traffic never count).",
     )
     performance_metric: Literal["accuracy", "precision", "recall", "f1"] = "f1"
-    performance_threshold: float = Field(0.8, ge=0, le=1, description="A drop below this triggers a retrain.")
-    performance_window_hours: float = Field(24.0, gt=0)
-    performance_min_samples: int = Field(30, ge=1)
-    cooldown_minutes: float = Field(60.0 * 6, ge=0, description="Least time between two retrains of a model.")
-    daily_limit: int = Field(3, ge=0, le=100, description="Most retrains of a model started per UTC day.")
-    priorities: dict[Trigger, int] = Field(
+    performance_threshold: JsonFloat = Field(0.8, ge=0, le=1, description="A drop below this triggers a retrain.")
+    performance_window_hours: JsonFloat = Field(24.0, gt=0)
+    performance_min_samples: JsonInt = Field(30, ge=1)
+    cooldown_minutes: JsonFloat = Field(60.0 * 6, ge=0, description="Least time between two retrains of a model.")
+    daily_limit: JsonInt = Field(3, ge=0, le=100, description="Most retrains of a model started per UTC day.")
+    priorities: dict[Trigger, JsonInt] = Field(
         default_factory=_default_priorities,
         description="Lower runs first.",
     )
-    auto_promote: bool = Field(True, description="Evaluate the challenger a retrain registers, promote if it wins.")
+    auto_promote: JsonBool = Field(True, description="Evaluate the challenger a retrain registers, promote if it wins.")
 
 
 class PromotionSettings(_Strict):
     """What a challenger must show before it becomes champion."""
 
-    alpha: float = Field(0.05, gt=0, lt=1)
-    require_significance: bool = Field(True, description="McNemar p < alpha, the challenger making fewer errors.")
-    min_f1_gain: float = Field(0.0, ge=0, le=1)
-    max_latency_ms: float | None = Field(None, gt=0)
-    max_redteam_drop: float | None = Field(0.0, ge=0, le=1)
-    n_resamples: int = Field(2000, ge=100, le=100_000)
-    evaluation_max_rows: int = Field(5000, ge=10, le=200_000)
+    alpha: JsonFloat = Field(0.05, gt=0, lt=1)
+    require_significance: JsonBool = Field(True, description="McNemar p < alpha, the challenger making fewer errors.")
+    min_f1_gain: JsonFloat = Field(0.0, ge=0, le=1)
+    max_latency_ms: JsonFloat | None = Field(None, gt=0)
+    max_redteam_drop: JsonFloat | None = Field(0.0, ge=0, le=1)
+    n_resamples: JsonInt = Field(2000, ge=100, le=100_000)
+    evaluation_max_rows: JsonInt = Field(5000, ge=10, le=200_000)
 
 
 class MonitoringConfigBody(_Strict):

@@ -10,8 +10,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
+from mlsec.core.limits import UtcDatetime
+from mlsec.core.strict import JsonFloat
 from mlsec.core.traffic import PRODUCTION, TrafficClass
 
 NAME_PATTERN = r"^[A-Za-z0-9][\w.\-]*$"
@@ -31,12 +33,15 @@ def _integer_as_text(value: Any) -> Any:
     return value
 
 
-def as_utc(value: datetime) -> datetime:
-    """An aware UTC datetime: naive values (SQLite hands them back, clients may send them) are UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-Label = Annotated[str, BeforeValidator(_integer_as_text), Field(min_length=1, max_length=100)]
+Label = Annotated[
+    str,
+    BeforeValidator(_integer_as_text),
+    Field(min_length=1, max_length=100),
+    # What is accepted, for the OpenAPI document: a JSON integer too.
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 100}, {"type": "integer"}]}, "validation"
+    ),
+]
 ModelNameField = Annotated[str, Field(min_length=1, max_length=100, pattern=NAME_PATTERN)]
 VersionField = Annotated[str, Field(min_length=1, max_length=32, pattern=NAME_PATTERN)]
 
@@ -52,9 +57,9 @@ class FeedbackItem(_Strict):
     model_version: VersionField
     prediction: Label
     true_label: Label
-    score: float | None = Field(None, ge=0, le=1, description="P(positive class) for binary models.")
+    score: JsonFloat | None = Field(None, ge=0, le=1, description="P(positive class) for binary models.")
     text: str | None = Field(None, max_length=100_000, description="The input, kept for retraining exports.")
-    predicted_at: datetime | None = Field(None, description="When the prediction was made; default: now.")
+    predicted_at: UtcDatetime | None = Field(None, description="When the prediction was made; default: now.")
     traffic_class: TrafficClass = Field(
         PRODUCTION, description="The prediction's traffic class: performance figures count production only."
     )
@@ -68,10 +73,7 @@ class FeedbackItem(_Strict):
     @field_validator("predicted_at")
     @classmethod
     def _not_in_future(cls, value: datetime | None) -> datetime | None:
-        if value is None:
-            return None
-        value = as_utc(value)
-        if value > datetime.now(UTC) + CLOCK_SKEW:
+        if value is not None and value > datetime.now(UTC) + CLOCK_SKEW:
             raise ValueError("predicted_at is in the future")
         return value
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from mlsec.core.limits import MAX_INT32, Count32
 from mlsec.ml.redteam import BASELINE, resolve_techniques
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
@@ -66,10 +67,10 @@ class TechniqueReportIn(_Strict):
     """One technique's result, as `TechniqueResult.to_dict()` writes it."""
 
     technique: str = Field(min_length=1, max_length=100)
-    attempts: int = Field(ge=0)
-    detected: int = Field(ge=0)
+    attempts: Count32
+    detected: Count32
     detection_rate: float = Field(ge=0, le=1)
-    evaded_total: int = Field(ge=0)
+    evaded_total: Count32
     evaded_examples: list[EvadedExampleIn] = Field(default_factory=list, max_length=MAX_EVADED_EXAMPLES)
     vs_plain: float | None = Field(None, ge=-1, le=1)
 
@@ -90,8 +91,8 @@ class TechniqueReportIn(_Strict):
 class RedTeamReportIn(_Strict):
     """A whole report, as `RedTeamReport.to_dict()` writes it."""
 
-    attempts: int = Field(ge=1)
-    detected: int = Field(ge=0)
+    attempts: int = Field(ge=1, le=MAX_INT32)
+    detected: Count32
     detection_rate: float = Field(ge=0, le=1)
     baseline_detection_rate: float | None = Field(None, ge=0, le=1)
     positive_label: str = Field("1", min_length=1, max_length=100)

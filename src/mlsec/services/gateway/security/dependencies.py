@@ -9,14 +9,16 @@ Being a dependency of the app, it applies to routes added later as well as to th
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, WebSocket, WebSocketException, status
 from starlette.requests import HTTPConnection
 
-from mlsec.core.auth import SERVICE_TOKEN_HEADER, Principal, Role, role_allows
+from mlsec.core.auth import Principal, Role, role_allows
 from mlsec.core.errors import ForbiddenError, MlsecError, TooManyRequestsError, UnauthorizedError
 from mlsec.core.ratelimit import RateDecision
+from mlsec.core.service_token import SERVICE_TOKEN_HEADER
 from mlsec.services.gateway.security.policy import PUBLIC, requirement_for
 from mlsec.services.gateway.security.service import Guard
 from mlsec.services.gateway.security.state import SecurityState
@@ -137,6 +139,15 @@ async def authorize(conn: HTTPConnection) -> Principal | None:
         raise
     conn.state.principal = principal
     return principal
+
+
+def guard_errors(method: str, path: str, operation: dict[str, Any]) -> Iterable[int]:
+    """What `authorize` may answer on a route, for its OpenAPI operation (mlsec.core.openapi): 401, 403 when a
+    viewer is not enough, 429; on public routes only the sign-in limit of writes (429)."""
+    need = requirement_for(method, path)
+    if need == PUBLIC:
+        return () if method in ("GET", "HEAD") else (429,)
+    return (401, 429) if need == Role.VIEWER else (401, 403, 429)
 
 
 async def authenticate_websocket(websocket: WebSocket) -> Principal | None:

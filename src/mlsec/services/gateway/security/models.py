@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, Integer, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from mlsec.core.database import new_metadata
+from mlsec.core.database import UtcDateTime, new_metadata
 
 
 def utcnow() -> datetime:
@@ -16,7 +16,7 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = new_metadata()
-    type_annotation_map = {datetime: DateTime(timezone=True)}  # noqa: RUF012
+    type_annotation_map = {datetime: UtcDateTime()}  # noqa: RUF012
 
 
 class AppUser(Base):

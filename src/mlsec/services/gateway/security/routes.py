@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Request
 
 from mlsec.core.app import SessionDep
 from mlsec.core.errors import UnauthorizedError
+from mlsec.core.openapi import error_responses
 from mlsec.services.gateway.security import service
 from mlsec.services.gateway.security.dependencies import PrincipalDep
 from mlsec.services.gateway.security.schemas import (
@@ -21,6 +22,7 @@ from mlsec.services.gateway.security.schemas import (
     UserCreate,
     UserList,
     UserRead,
+    UserUpdate,
 )
 from mlsec.services.gateway.security.state import SecurityState
 
@@ -34,9 +36,10 @@ async def get_security(request: Request) -> SecurityState:
 
 SecurityDep = Annotated[SecurityState, Depends(get_security)]
 KeyId = Annotated[str, Path(min_length=1, max_length=64)]
+UsernamePath = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-@router.post("/token", response_model=TokenRead)
+@router.post("/token", response_model=TokenRead, responses=error_responses(401))
 async def create_token(body: TokenRequest, security: SecurityDep) -> TokenRead:
     """Trade an API key, or a username and password, for a bearer token (401 without saying what was wrong)."""
     principal = await security.authenticator.sign_in(
@@ -82,7 +85,7 @@ async def revoke_key(key_id: KeyId, session: SessionDep, security: SecurityDep) 
     return ApiKeyRead.model_validate(record)
 
 
-@router.post("/users", status_code=201, response_model=UserRead)
+@router.post("/users", status_code=201, response_model=UserRead, responses=error_responses(409))
 async def create_user(body: UserCreate, session: SessionDep, security: SecurityDep) -> UserRead:
     """Create a user who signs in with a password (POST /auth/token)."""
     user = await service.create_user(
@@ -100,3 +103,12 @@ async def get_users(session: SessionDep) -> UserList:
     """Every user (never a password hash)."""
     users = [UserRead.model_validate(user) for user in await service.get_all_users(session)]
     return UserList(users=users, count=len(users))
+
+
+@router.patch("/users/{username}", response_model=UserRead)
+async def update_user(username: UsernamePath, body: UserUpdate, session: SessionDep, security: SecurityDep) -> UserRead:
+    """Change a user's role or disable them; the tokens they hold carry the new role (or are refused) from their
+    next use on, on this replica at once, on others within MLSEC_GATEWAY_AUTH_CACHE_SECONDS."""
+    user = await service.update_user(session, username=username, role=body.role, disabled=body.disabled)
+    security.authenticator.forget_user(username)
+    return UserRead.model_validate(user)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, model_validator
 
 from mlsec.core.auth import API_KEY_MAX_CHARS, PrincipalKind, Role
+from mlsec.core.strict import JsonBool
 
 Username = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]*$")]
 KeyName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9 ._@:-]*$")]
@@ -79,6 +80,21 @@ class UserCreate(BaseModel):
     username: Username
     password: SecretStr = Field(min_length=12, max_length=256)
     role: Role = Role.VIEWER
+
+
+class UserUpdate(BaseModel):
+    """What changes of a user: the role, whether they are disabled, or both (absent: unchanged)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role | None = None
+    disabled: JsonBool | None = None  # `0` is not false
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if self.role is None and self.disabled is None:
+            raise ValueError("give role, disabled, or both")
+        return self
 
 
 class UserRead(BaseModel):

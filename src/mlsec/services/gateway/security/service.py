@@ -1,11 +1,13 @@
-"""Keys, users, the token secret, and the check of a presented credential.
+"""Keys, users, and the check of a presented credential (the first start: bootstrap.py).
 
 Performance: the gateway may add about 1 ms to a proxied request, and argon2 costs tens of ms by
 design. So a presented API key is verified with argon2 once, in a worker thread, and the verified
 principal is then cached in this process for `auth_cache_seconds`, keyed by the SHA-256 of the
-presented key (the key itself is never kept). A JWT is checked by its signature; whether its key
-or user is still active is looked up at most once per `auth_cache_seconds` as well. Revoking a key
-clears this replica's cache at once; other replicas stop accepting it within `auth_cache_seconds`.
+presented key (the key itself is never kept). A JWT is checked by its signature; the stored role of
+its key or user (None once revoked or disabled) is looked up by one indexed query at most once per
+`auth_cache_seconds` as well, and the token's role is capped at it: a token never does more than its
+key or user may now. Revoking a key or changing a user clears this replica's cache at once; other
+replicas follow within `auth_cache_seconds`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -33,27 +35,24 @@ from mlsec.core.auth import (
     PrincipalKind,
     Role,
     TokenError,
-    credentials_path,
     decode_token,
     hash_secret,
     issue_token,
     new_api_key,
     parse_api_key,
+    role_allows,
     verify_secret,
-    write_credentials,
 )
 from mlsec.core.database import Database
 from mlsec.core.errors import ConflictError, NotFoundError
-from mlsec.core.settings import Settings
-from mlsec.services.gateway.security.models import ApiKey, AppUser, AuthSecret
+from mlsec.services.gateway.security.models import ApiKey, AppUser
 from mlsec.services.gateway.settings import GatewaySettings
 
 logger = logging.getLogger("mlsec.gateway.auth")
-BOOTSTRAP_KEY_NAME = "bootstrap-admin"
-JWT_SECRET_NAME = "jwt"  # noqa: S105 - the row's name, not the secret
 MAX_CACHED = 10_000
 ARGON2_THREADS = 4  # each argon2 run holds 64 MiB by default: bound how many run at once
 Guard = Callable[[], Awaitable[None]]
+_ROLE_NAMES = frozenset(str(role) for role in Role)
 T = TypeVar("T")
 
 
@@ -136,46 +135,19 @@ async def get_all_users(session: AsyncSession) -> list[AppUser]:
     return list(await session.scalars(select(AppUser).order_by(AppUser.username)))
 
 
-# ----- start-up ----------------------------------------------------------------------------------
-
-
-async def load_or_create_jwt_secret(db: Database) -> str:
-    """The token key kept in the gateway database, created on first start (replicas share it)."""
-    async with db.session() as session:
-        stored = await session.get(AuthSecret, JWT_SECRET_NAME)
-        if stored is not None:
-            return stored.value
-    try:
-        async with db.session() as session:
-            session.add(AuthSecret(name=JWT_SECRET_NAME, value=secrets.token_urlsafe(48)))
-    except IntegrityError:  # another replica created it first: use theirs
-        pass
-    async with db.session() as session:
-        stored = await session.get(AuthSecret, JWT_SECRET_NAME)
-        assert stored is not None
-        return stored.value
-
-
-async def bootstrap_admin_key(db: Database, settings: Settings, hasher: PasswordHasher) -> str | None:
-    """With no active admin key, create one and write it to the credentials file; its key id, else None."""
-    path = credentials_path(settings)
-    try:
-        async with db.session() as session:
-            if await has_active_admin_key(session):
-                return None
-            created = await create_key(
-                session, name=BOOTSTRAP_KEY_NAME, role=Role.ADMIN, created_by="bootstrap", hasher=hasher
-            )
-            # Written before the commit: if writing fails, the key is rolled back, so no key exists that nobody knows.
-            write_credentials(path, created.api_key, key_id=created.record.key_id, role=Role.ADMIN)
-    except OSError as exc:  # e.g. a read-only home in a container: start anyway, say how to get a key
-        logger.warning(
-            "auth.bootstrap.skipped",
-            extra={"path": str(path), "error_type": type(exc).__name__, "hint": "mlsec auth create-key --role admin"},
-        )
-        return None
-    logger.info("auth.bootstrap.key_created", extra={"key_id": created.record.key_id, "path": str(path)})
-    return created.record.key_id
+async def update_user(
+    session: AsyncSession, *, username: str, role: Role | None = None, disabled: bool | None = None
+) -> AppUser:
+    """Change a user's role or disable them (what is None stays); NotFoundError for an unknown user."""
+    user = await session.scalar(select(AppUser).where(AppUser.username == username))
+    if user is None:
+        raise NotFoundError(f"user {username!r} not found")
+    if role is not None:
+        user.role = str(role)
+    if disabled is not None:
+        user.disabled = disabled
+    await session.flush()
+    return user
 
 
 # ----- checking a presented credential -----------------------------------------------------------
@@ -183,6 +155,17 @@ async def bootstrap_admin_key(db: Database, settings: Settings, hasher: Password
 
 def _digest(credential: str) -> str:
     return hashlib.sha256(credential.encode()).hexdigest()
+
+
+def _in_effect(deadlines: dict[str, float], name: str) -> bool:
+    """Whether `name` has a mark in `deadlines` that has not run out yet (one that has is dropped)."""
+    until = deadlines.get(name)
+    if until is None:
+        return False
+    if until > time.monotonic():
+        return True
+    del deadlines[name]
+    return False
 
 
 class Authenticator:
@@ -196,8 +179,9 @@ class Authenticator:
         self._service_token = service_token.encode() if service_token else None
         self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
         self._tokens: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
-        self._active: OrderedDict[str, tuple[float, bool]] = OrderedDict()
+        self._roles: OrderedDict[str, tuple[float, Role | None]] = OrderedDict()  # stored role; None: inactive
         self._denied: dict[str, float] = {}  # revoked here: refused even before the revocation commits
+        self._changed: dict[str, float] = {}  # changed here: looked up, not cached, until the change commits
         self._inflight: dict[str, asyncio.Task[Principal | None]] = {}
         self._epoch = 0  # bumped by every revocation, so an in-flight check never caches a revoked key
         self._limiter = anyio.CapacityLimiter(ARGON2_THREADS)
@@ -218,13 +202,17 @@ class Authenticator:
         )
 
     async def authenticate(self, credential: str, *, guard: Guard | None = None) -> Principal | None:
-        """A bearer credential: an API key (`mlsec_...`) or a JWT; None when it is not valid."""
+        """A bearer credential: an API key (`mlsec_...`) or a JWT; None when it is not valid. A token's role
+        is capped at the stored role of its key or user, so a demotion applies to tokens issued before it."""
         if parse_api_key(credential) is not None:
             return await self.authenticate_key(credential, guard=guard)
         principal = self._token_principal(credential)
-        if principal is None or not await self._is_active(principal.identity):
+        if principal is None:
             return None
-        return principal
+        stored = await self._stored_role(principal.identity)
+        if stored is None:
+            return None
+        return principal if role_allows(stored, principal.role) else replace(principal, role=stored)
 
     def _token_principal(self, token: str) -> Principal | None:
         """A JWT's principal; decoding costs ~0.2 ms in PyJWT, so a verified token is remembered until
@@ -262,7 +250,7 @@ class Authenticator:
     async def authenticate_key(self, api_key: str, *, guard: Guard | None = None) -> Principal | None:
         """A full API key: from the cache when verified recently, else argon2 once (in a thread)."""
         parsed = parse_api_key(api_key)
-        if parsed is None or self._is_denied(f"api_key:{parsed[0]}"):
+        if parsed is None or _in_effect(self._denied, f"api_key:{parsed[0]}"):
             return None
         digest = _digest(api_key)
         cached = self._verified.get(digest)
@@ -302,9 +290,17 @@ class Authenticator:
         self._epoch += 1
         name = f"api_key:{key_id}"
         self._denied[name] = time.monotonic() + max(self.settings.auth_cache_seconds, 1.0)
-        self._active.pop(name, None)
+        self._roles.pop(name, None)
         for digest in [d for d, (_, p) in self._verified.items() if p.key_id == key_id]:
             del self._verified[digest]
+
+    def forget_user(self, username: str) -> None:
+        """A user's role or state changed: look it up again on the next use of their tokens, on this replica
+        now (others follow within the cache time); not cached until the change has surely committed."""
+        self._epoch += 1
+        name = f"user:{username}"
+        self._changed[name] = time.monotonic() + max(self.settings.auth_cache_seconds, 1.0)
+        self._roles.pop(name, None)
 
     # --- users ---
 
@@ -327,37 +323,28 @@ class Authenticator:
             self._dummy_hash = await _hash(secrets.token_urlsafe(16), self.hasher)
         return self._dummy_hash
 
-    # --- whether a token's subject is still active ---
+    # --- the stored role of a token's subject ---
 
-    async def _is_active(self, name: str) -> bool:
-        if self._is_denied(name):
-            return False
-        cached = self._active.get(name)
+    async def _stored_role(self, name: str) -> Role | None:
+        """The role a key or user (`api_key:<id>`, `user:<name>`) holds now; None when revoked, disabled or
+        unknown. One lookup by a unique column, cached for `auth_cache_seconds`."""
+        if _in_effect(self._denied, name):
+            return None
+        cached = self._roles.get(name)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
         epoch = self._epoch
         kind, _, ident = name.partition(":")
         async with self.db.session() as session:
             if kind == "api_key":
-                active = await session.scalar(
-                    select(ApiKey.id).where(ApiKey.key_id == ident, ApiKey.revoked_at.is_(None))
-                )
+                query = select(ApiKey.role).where(ApiKey.key_id == ident, ApiKey.revoked_at.is_(None))
             else:
-                active = await session.scalar(
-                    select(AppUser.id).where(AppUser.username == ident, AppUser.disabled.is_(False))
-                )
-        if epoch == self._epoch:
-            self._remember(self._active, name, active is not None)
-        return active is not None
-
-    def _is_denied(self, name: str) -> bool:
-        until = self._denied.get(name)
-        if until is None:
-            return False
-        if until > time.monotonic():
-            return True
-        del self._denied[name]
-        return False
+                query = select(AppUser.role).where(AppUser.username == ident, AppUser.disabled.is_(False))
+            stored = await session.scalar(query)
+        role = Role(stored) if stored in _ROLE_NAMES else None
+        if epoch == self._epoch and not _in_effect(self._changed, name):
+            self._remember(self._roles, name, role)
+        return role
 
     def _remember(self, cache: OrderedDict[str, tuple[float, T]], key: str, value: T, ttl: float | None = None) -> None:
         ttl = self.settings.auth_cache_seconds if ttl is None else ttl

@@ -12,7 +12,8 @@ from starlette.middleware.cors import CORSMiddleware
 from mlsec.core.app import ServiceContext
 from mlsec.core.auth import Role
 from mlsec.core.ratelimit import RateLimiter, create_rate_limiter
-from mlsec.services.gateway.security.service import Authenticator, bootstrap_admin_key, load_or_create_jwt_secret
+from mlsec.services.gateway.security.bootstrap import bootstrap_admin_key, load_or_create_jwt_secret
+from mlsec.services.gateway.security.service import Authenticator
 from mlsec.services.gateway.settings import GatewaySettings
 
 

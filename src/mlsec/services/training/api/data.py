@@ -7,6 +7,7 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, Response, Uploa
 
 from mlsec.core.app import SessionDep
 from mlsec.core.errors import InvalidInputError
+from mlsec.core.openapi import error_responses
 from mlsec.services.training import datasets as dataset_service
 from mlsec.services.training.dependencies import TrainingDep
 from mlsec.services.training.schemas import NAME_PATTERN, DatasetList, DatasetRead, DatasetUploaded, Task
@@ -36,7 +37,7 @@ def _answer(response: Response, dataset: object, created: bool) -> DatasetUpload
     "/upload-data",
     status_code=201,
     response_model=DatasetUploaded,
-    responses={200: {"model": DatasetUploaded, "description": "Same content already stored."}},
+    responses={200: {"model": DatasetUploaded, "description": "Same content already stored."}, **error_responses(409)},
 )
 async def upload_data(
     response: Response,
@@ -74,7 +75,7 @@ async def upload_data(
     "/efficient/upload-large-file",
     status_code=201,
     response_model=DatasetUploaded,
-    responses={200: {"model": DatasetUploaded, "description": "Same content already stored."}},
+    responses={200: {"model": DatasetUploaded, "description": "Same content already stored."}, **error_responses(409)},
     openapi_extra={
         "requestBody": {
             "required": True,

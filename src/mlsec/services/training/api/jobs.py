@@ -5,6 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Query
 
 from mlsec.core.app import SessionDep
+from mlsec.core.limits import Offset
+from mlsec.core.openapi import error_responses
 from mlsec.services.training import configs, jobs
 from mlsec.services.training.dependencies import TrainingDep
 from mlsec.services.training.errors import ConfigNotFoundError
@@ -34,7 +36,7 @@ async def get_jobs(
     model_name: Annotated[str | None, Query(max_length=100)] = None,
     kind: Annotated[str | None, Query(pattern="^(train|retrain)$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> JobList:
     """Jobs, newest first, filtered by status, model and kind, a page at a time."""
     rows, total = await jobs.get_all(
@@ -49,7 +51,7 @@ async def get_job(job_id: str, session: SessionDep, training: TrainingDep) -> Jo
     return _detail(await jobs.get_or_raise(session, job_id=job_id), training)
 
 
-@router.post("/jobs/{job_id}/cancel", response_model=JobDetail)
+@router.post("/jobs/{job_id}/cancel", response_model=JobDetail, responses=error_responses(409))
 async def cancel_job(job_id: str, session: SessionDep, training: TrainingDep) -> JobDetail:
     """Stop a queued or running job; 409 when it has already finished."""
     await training.cancel(job_id)
@@ -69,7 +71,7 @@ async def train_model(
     return _detail(job, training)
 
 
-@router.post("/retrain", status_code=202, response_model=JobDetail)
+@router.post("/retrain", status_code=202, response_model=JobDetail, responses=error_responses(404))
 async def retrain_model(
     request: RetrainRequest, session: SessionDep, training: TrainingDep, background: BackgroundTasks
 ) -> JobDetail:

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from mlsec.core.openapi import error_responses
 from mlsec.services.training.dependencies import TrainingDep
 from mlsec.services.training.registry import CHALLENGER, CHAMPION, ModelInfo, VersionInfo
 from mlsec.services.training.schemas import (
@@ -16,7 +17,7 @@ from mlsec.services.training.schemas import (
     RegistryRead,
 )
 
-router = APIRouter(prefix="/models", tags=["models"])
+router = APIRouter(prefix="/models", tags=["models"], responses=error_responses(503))  # MLflow not read yet
 Refresh = Annotated[bool, Query(description="Read MLflow now instead of the cached snapshot.")]
 
 
