@@ -194,12 +194,12 @@ async def test_users_are_unique_and_listed_without_hashes(gateway: Gateway) -> N
 
 
 async def test_a_tiny_rate_limit_answers_429_with_retry_after(backend_settings: Settings) -> None:
-    async with running_gateway(backend_settings, gateway_settings(rate_limit_viewer="3/minute")) as gateway:
+    async with running_gateway(backend_settings, gateway_settings(rate_limit_viewer="3/hour")) as gateway:
         viewer = gateway.as_key(await gateway.new_key(Role.VIEWER))
         statuses = [(await gateway.http.get("/auth/me", headers=viewer)).status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
         limited = await gateway.http.get("/auth/me", headers=viewer)
-        assert 0 < int(limited.headers["retry-after"]) <= 60
+        assert 0 < int(limited.headers["retry-after"]) <= 3600
         _envelope(limited.json(), 429)
         assert limited.json()["details"]["retry_after_seconds"] == int(limited.headers["retry-after"])
         # Another principal has its own window.
@@ -207,7 +207,7 @@ async def test_a_tiny_rate_limit_answers_429_with_retry_after(backend_settings: 
 
 
 async def test_sign_in_attempts_are_limited_per_address(settings: Settings) -> None:
-    async with running_gateway(settings, gateway_settings(rate_limit_login="3/minute")) as gateway:
+    async with running_gateway(settings, gateway_settings(rate_limit_login="3/hour")) as gateway:
         wrong = {"username": "ada", "password": "guess"}
         statuses = [(await gateway.http.post("/auth/token", json=wrong)).status_code for _ in range(4)]
         assert statuses == [401, 401, 401, 429]
