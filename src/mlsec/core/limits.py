@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Final
 
+from fastapi import Path, Query
 from pydantic import AfterValidator, BeforeValidator, Field
 
 MAX_INT32: Final = 2**31 - 1
@@ -33,6 +34,22 @@ BigRowId = Annotated[int, Field(ge=0, le=MAX_INT64)]
 """A position in a table keyed by an SQL `bigint`: 0 is before the first row (an `after_id` cursor)."""
 Count32 = Annotated[int, Field(ge=0, le=MAX_INT32)]
 """A count stored in an SQL `integer` column."""
+
+NAME_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+"""A registered model's (or a dataset's) name: what MLflow, file names and URLs all accept unescaped."""
+VERSION_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+"""A model version: a number or an alias (`champion`, `challenger`)."""
+
+ModelName = Annotated[str, Field(pattern=NAME_PATTERN, description="Registered model name.")]
+"""A model name in a request or response body."""
+ModelNamePath = Annotated[str, Path(pattern=NAME_PATTERN, description="Registered model name.")]
+"""A model name in a route's path (`/models/{model_name}`)."""
+ModelNameQuery = Annotated[str | None, Query(pattern=NAME_PATTERN, description="Only this registered model.")]
+"""An optional model name that filters a listing (`?model_name=`)."""
+ModelVersion = Annotated[str, Field(pattern=VERSION_PATTERN, description="A version number or an alias.")]
+"""A model version or alias in a request or response body."""
+ModelVersionPath = Annotated[str, Path(pattern=VERSION_PATTERN, description="A version number or an alias.")]
+"""A model version or alias in a route's path."""
 
 
 def as_utc(value: datetime) -> datetime:

@@ -16,7 +16,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, Validation
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mlsec import __version__
-from mlsec.core.limits import MAX_TEXT_CHARS
+from mlsec.core.limits import MAX_TEXT_CHARS, NAME_PATTERN
 from mlsec.core.services import MLFLOW_DEFAULT_PORT, ServiceSpec, get_spec
 
 ENV_PREFIX = "MLSEC_"
@@ -336,12 +336,20 @@ def effective_settings(settings: Settings) -> dict[str, str]:
     return shown
 
 
-class ServingSettings(BaseSettings):
-    """What a serving service (model API, model cache) shares; each subclass sets its own prefix."""
+class ServiceSettings(BaseSettings):
+    """The base of every service's own settings: read from the environment and `.env`, unknown names ignored.
+
+    A subclass sets only its prefix (`model_config = SettingsConfigDict(env_prefix="MLSEC_<SERVICE>_")`);
+    pydantic merges it with this configuration.
+    """
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
-    default_model: str = Field("security-classifier", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+class ServingSettings(ServiceSettings):
+    """What a serving service (model API, model cache) shares; each subclass sets its own prefix."""
+
+    default_model: str = Field("security-classifier", pattern=NAME_PATTERN)
     default_alias: str = Field("champion", pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
     max_text_chars: int = Field(
         MAX_TEXT_CHARS, ge=1, le=10_000_000, description="Longest text a prediction accepts (also through the gateway)."

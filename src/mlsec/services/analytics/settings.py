@@ -7,15 +7,17 @@ stored in the database and changed through `/auto-retrain/config` and `/drift/co
 from __future__ import annotations
 
 from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from mlsec.core.settings import ServiceSettings
 
 MIB = 1 << 20
 
 
-class AnalyticsSettings(BaseSettings):
+class AnalyticsSettings(ServiceSettings):
     """Schedules, windows, upload limits and where alerts are e-mailed."""
 
-    model_config = SettingsConfigDict(env_prefix="MLSEC_ANALYTICS_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="MLSEC_ANALYTICS_")
 
     monitor_interval_seconds: float = Field(
         300.0, ge=0, description="How often live traffic is checked for drift and retrains are dispatched; 0: never."

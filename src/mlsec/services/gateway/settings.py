@@ -3,18 +3,19 @@
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from mlsec.core.auth import MIN_JWT_SECRET_BYTES
 from mlsec.core.ratelimit import parse_limit
+from mlsec.core.settings import ServiceSettings
 
 PREFIX = "MLSEC_GATEWAY_"
 
 
-class GatewaySettings(BaseSettings):
+class GatewaySettings(ServiceSettings):
     """What only the gateway reads: live updates, security, response caching."""
 
-    model_config = SettingsConfigDict(env_prefix=PREFIX, env_file=".env", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix=PREFIX)
 
     # --- Response cache of proxied GETs -------------------------------------------------------------------
     stale_seconds: float = Field(

@@ -8,4 +8,4 @@ PREFIX = "MLSEC_MODEL_API_"
 
 
 class ModelApiSettings(ServingSettings):
-    model_config = SettingsConfigDict(env_prefix=PREFIX, env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX)

@@ -9,7 +9,7 @@ PREFIX = "MLSEC_MODEL_CACHE_"
 
 
 class ModelCacheSettings(ServingSettings):
-    model_config = SettingsConfigDict(env_prefix=PREFIX, env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=PREFIX)
 
     memory_budget_mb: float = Field(1024, gt=0, description="Models over this size in all: the least recently used go.")
     idle_ttl_seconds: float | None = Field(None, gt=0, description="Unload a model unused this long; none: never.")

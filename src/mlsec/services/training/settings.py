@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from mlsec.core.settings import ServiceSettings
 
 MIB = 1 << 20
 
 
-class TrainingSettings(BaseSettings):
+class TrainingSettings(ServiceSettings):
     """How many jobs run at once, how large an upload may be, and whether to train the default model."""
 
-    model_config = SettingsConfigDict(env_prefix="MLSEC_TRAINING_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="MLSEC_TRAINING_")
 
     workers: int = Field(1, ge=1, le=64, description="Training jobs that run at the same time, one process each.")
     max_upload_bytes: int = Field(100 * MIB, ge=1, description="Limit of /data/upload-data.")
