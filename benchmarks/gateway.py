@@ -11,12 +11,17 @@ model API, on free loopback ports:
   `<MLSEC_HOME>/credentials` at first start, in `Authorization: Bearer` on every request (verified with
   argon2 once, then cached by the gateway: what production sees);
 - nginx, the reverse proxy a user would otherwise put in front of the model API (keep-alive upstream, one
-  worker process per core, no access log), when it is installed. Without it the other two still run and the
-  table and the record say how to install it.
+  worker process per core, no access log), when it is installed. Without it the others still run and the
+  table and the record say how to install it;
+- the bare relay (`benchmarks/_relay.py`): the least a Python relay can be, a raw ASGI app under uvicorn
+  (run as `mlsec serve` runs it) forwarding with one aiohttp session, with none of the gateway's request id,
+  metrics, tracing, authentication, rate limit or error envelope: the floor the gateway is measured against
+  on this machine, as nginx is the floor of any proxy.
 
 Measured in one run, rounds interleaved: single-text predictions (`POST /predict {"text"}`, the held-out texts
-in the serving suite's shuffled order) at concurrency 1 and 16, the same request bytes and headers to each of
-the three URLs; and first, that the three give the same answer for every held-out text.
+in the serving suite's shuffled order) at concurrency 1 and 16, the same request bytes and headers to each
+URL; and first, that every variant gives the same answer for every held-out text. The figure the gateway is
+held to: its own CPU per forwarded prediction, at most `CPU_GOAL_US` at every concurrency.
 """
 
 from __future__ import annotations
@@ -62,6 +67,10 @@ from benchmarks.serving import (
 DIRECT = "direct"
 GATEWAY = "mlsec gateway"
 NGINX = "nginx"
+RELAY = "bare relay"
+RELAY_SCRIPT = Path(__file__).resolve().parent / "_relay.py"
+CPU_GOAL_US = 400.0
+"""The gateway's own CPU per forwarded prediction (server side, its process tree), at most this at every concurrency."""
 PREDICT_PATH = "/predict"
 GATEWAY_PREDICT_PATH = "/api/model-api/predict"
 P50_GOAL_MS = 1.0
@@ -80,7 +89,11 @@ ANSWER_IGNORED = frozenset({"latency_ms"})
 """Fields of a /predict answer that differ between two calls of the same text by design."""
 CAPTION = (
     "added = variant - direct, ratio = variant / direct, same run. CPU: the server-side process tree: the model "
-    "API's for direct, the proxy's own for the gateway and nginx (the model API's work comes on top)."
+    "API's for direct, the proxy's own for the gateway, nginx and the bare relay (the model API's work comes on top)."
+)
+CPU_CAPTION = (
+    "The gateway's own CPU (its process tree, user + system) per forwarded prediction, from the rows above; the bare "
+    "relay (uvicorn + aiohttp, nothing else) and nginx are the floors on this machine."
 )
 COLUMNS = ("Conc", "Variant", "req/s", "p50 ms", "p99 ms", "CPU µs/req", "p50 added ms", "p99 added ms", "req/s ratio")
 
@@ -103,6 +116,7 @@ class GatewayStack:
     model_api: Server
     gateway: Server
     nginx: Server | None
+    relay: Server
     headers: dict[str, str]
     data: Data
     setup: dict[str, Any] = field(default_factory=dict)
@@ -115,6 +129,7 @@ class GatewayStack:
         ]
         if self.nginx is not None:
             found.append((NGINX, self.nginx.url(PREDICT_PATH), self.nginx))
+        found.append((RELAY, self.relay.url(PREDICT_PATH), self.relay))
         return found
 
 
@@ -272,23 +287,36 @@ def _nginx_missing() -> dict[str, Any]:
 
 @contextmanager
 def gateway_stack(workdir: Path, console: Console) -> Iterator[GatewayStack]:
-    """MLflow with the model registered, the model API serving it, the gateway and nginx in front of it; every
-    process stopped on the way out. All three servers start at once (the proxies need the model API only when
+    """MLflow with the model registered, the model API serving it, the gateway, nginx and the bare relay in front; every
+    process stopped on the way out. The servers start at once (the proxies need the model API only when
     a request comes)."""
     setup: dict[str, Any] = {}
     with ExitStack() as stack:
         tracking_uri, data = start_registry(stack, workdir, console, setup)
         binary = find_nginx()
-        api_port, gateway_port, nginx_port = free_port(), free_port(), free_port()
-        console.log("starting the model API, the gateway" + (" and nginx ..." if binary else " (nginx not found) ..."))
+        api_port, gateway_port, nginx_port, relay_port = free_port(), free_port(), free_port(), free_port()
+        console.log(
+            "starting the model API, the gateway, the bare relay"
+            + (" and nginx ..." if binary else " (nginx not found) ...")
+        )
         started = time.monotonic()
         model_api = start_model_api(stack, workdir, tracking_uri, api_port)
         gateway = start_gateway(stack, workdir, model_api, tracking_uri, gateway_port)
         nginx = start_nginx(stack, workdir, binary, nginx_port, model_api) if binary else None
+        relay = start_server(
+            stack,
+            RELAY,
+            [sys.executable, str(RELAY_SCRIPT), str(relay_port), model_api.url("")],
+            child_env(),
+            workdir,
+            relay_port,
+        )
         wait_ready(model_api, ["/health/live"], started)
         warm_model_api(model_api, setup)
         wait_ready(gateway, ["/health/live"], started)
+        wait_ready(relay, ["/health/live"], started)  # relayed: the relay and the model API both answer
         setup["model_api_ready_s"], setup["gateway_ready_s"] = model_api.ready_seconds, gateway.ready_seconds
+        setup["bare_relay"] = {"ready_s": relay.ready_seconds, "script": "benchmarks/_relay.py"}
         if nginx is not None and binary is not None:
             setup["nginx"] = {"found": True, "version": nginx_version(binary), "worker_processes": usable_cores()}
             try:
@@ -311,7 +339,9 @@ def gateway_stack(workdir: Path, console: Console) -> Iterator[GatewayStack]:
             f"({gateway.ready_seconds:.0f} s, authentication: {setup['gateway_auth']['mode']})"
             + (f", nginx on :{nginx_port}" if nginx is not None else "")
         )
-        yield GatewayStack(model_api=model_api, gateway=gateway, nginx=nginx, headers=headers, data=data, setup=setup)
+        yield GatewayStack(
+            model_api=model_api, gateway=gateway, nginx=nginx, relay=relay, headers=headers, data=data, setup=setup
+        )
 
 
 # --- 1. the same answers ----------------------------------------------------------------------------------
@@ -439,10 +469,31 @@ def run(workdir: Path, params: GatewayParams, console: Console) -> dict[str, Any
         "answers": answers,
         "verdicts": {
             "gateway": verdict(overheads, GATEWAY),
+            "gateway_cpu": cpu_verdict(overheads),
             "nginx_same_bar": verdict(overheads, NGINX),
             "same_answers": answers["met"],
         },
     }
+
+
+def cpu_verdict(overheads: list[dict[str, Any]]) -> dict[str, Any]:
+    """The gateway's own CPU per forwarded prediction at each concurrency against `CPU_GOAL_US`, beside the
+    anchors' (the bare relay's, nginx's when it ran)."""
+    rows = []
+    for concurrency in sorted({row["concurrency"] for row in overheads}):
+        cpu = {
+            row["variant"]: row["proxy_cpu_us_per_request"] for row in overheads if row["concurrency"] == concurrency
+        }
+        rows.append(
+            {
+                "concurrency": concurrency,
+                "gateway_us": cpu[GATEWAY],
+                "bare_relay_us": cpu.get(RELAY),
+                "nginx_us": cpu.get(NGINX),
+                "met": cpu[GATEWAY] <= CPU_GOAL_US,
+            }
+        )
+    return {"goal_us": CPU_GOAL_US, "by_concurrency": rows, "met": all(row["met"] for row in rows)}
 
 
 # --- reporting --------------------------------------------------------------------------------------------
@@ -501,6 +552,42 @@ def _judged(result: dict[str, Any], name: str) -> str:
     )
 
 
+def cpu_line(cpu: dict[str, Any]) -> str:
+    """The gateway CPU goal's verdict, with the anchors beside each figure."""
+    word = _report.verdict_word
+    cells = []
+    for row in cpu["by_concurrency"]:
+        anchors = [
+            f"{name} {row[key]:,.0f}" for name, key in ((RELAY, "bare_relay_us"), (NGINX, "nginx_us")) if row[key]
+        ]
+        beside = f"; {', '.join(anchors)}" if anchors else ""
+        cells.append(f"{row['gateway_us']:,.0f} µs at concurrency {row['concurrency']} ({word(row['met'])}{beside})")
+    return (
+        f"Gateway CPU per forwarded prediction (goal <= {cpu['goal_us']:,.0f} µs at every concurrency): "
+        f"{word(cpu['met'])}: {'; '.join(cells)}."
+    )
+
+
+def cpu_cells(cpu: dict[str, Any]) -> list[list[str]]:
+    def us(value: float | None) -> str:
+        return "-" if value is None else f"{value:,.0f}"
+
+    return [
+        [
+            str(row["concurrency"]),
+            us(row["gateway_us"]),
+            us(row["bare_relay_us"]),
+            us(row["nginx_us"]),
+            f"{cpu['goal_us']:,.0f}",
+            _report.verdict_word(row["met"]),
+        ]
+        for row in cpu["by_concurrency"]
+    ]
+
+
+CPU_COLUMNS = ("Conc", "mlsec gateway µs", f"{RELAY} µs", "nginx µs", "goal µs", "gateway")
+
+
 def verdict_lines(figures: dict[str, Any]) -> list[str]:
     verdicts, answers = figures["verdicts"], figures["answers"]
     gateway = verdicts["gateway"]
@@ -508,6 +595,8 @@ def verdict_lines(figures: dict[str, Any]) -> list[str]:
         f"Gateway goal ({gateway['goal']} at concurrency {gateway['concurrency']}): "
         f"{_report.verdict_word(gateway['met'])}: {_judged(gateway, 'the gateway')}.",
     ]
+    if verdicts.get("gateway_cpu") is not None:
+        lines.append(cpu_line(verdicts["gateway_cpu"]))
     nginx = verdicts["nginx_same_bar"]
     if nginx is not None:
         lines.append(f"nginx against the same bar: {_report.verdict_word(nginx['met'])}: {_judged(nginx, 'nginx')}.")
@@ -534,7 +623,17 @@ def rich_tables(figures: dict[str, Any]) -> list[Table]:
         caption=escape(_caption(figures)),
         left={"Variant"},
     )
-    return [load, _report.verdict_table(verdict_lines(figures))]
+    tables = [load]
+    if figures["verdicts"].get("gateway_cpu") is not None:
+        tables.append(
+            _report.cells_table(
+                "Gateway CPU per forwarded prediction (server side, µs)",
+                CPU_COLUMNS,
+                cpu_cells(figures["verdicts"]["gateway_cpu"]),
+                caption=escape(CPU_CAPTION),
+            )
+        )
+    return [*tables, _report.verdict_table(verdict_lines(figures))]
 
 
 def _auth_line(setup: dict[str, Any]) -> str:
@@ -546,7 +645,7 @@ def _auth_line(setup: dict[str, Any]) -> str:
     cached = f"cached for {cache:g} s" if isinstance(cache, int | float) else "then cached"
     return (
         f"the admin API key the gateway wrote to its credentials file, in `Authorization: Bearer` on every request "
-        f"(to all three variants, so the requests are identical); verified once with argon2 (first call "
+        f"(to every variant, so the requests are identical); verified once with argon2 (first call "
         f"{auth['first_request_ms']:.0f} ms), {cached}. Admin rate limit raised from "
         f"{defaults.get('rate_limit_admin', 'its default')} to {settings.get('rate_limit_admin_for_run')} for the "
         f"run, so no request is refused; the limiter still counts every one"
@@ -569,6 +668,21 @@ def _missing_note(setup: dict[str, Any]) -> str:
     return "" if missing is None else f"\nnginx {missing}.\n"
 
 
+def _cpu_section(record: dict[str, Any]) -> str:
+    cpu = record["verdicts"].get("gateway_cpu")
+    if cpu is None:
+        return ""
+    return f"""
+## Gateway CPU per forwarded prediction
+
+{_report.markdown_cells(CPU_COLUMNS, cpu_cells(cpu))}
+
+{CPU_CAPTION} The goal: at most {cpu["goal_us"]:,.0f} µs at every concurrency. At concurrency 1 every request
+wakes an idle event loop, in the gateway and in the bare relay alike, which costs more per request than at 16,
+where one wake-up serves several.
+"""
+
+
 def markdown(record: dict[str, Any]) -> str:
     p, setup = record["parameters"], record["setup"]
     verdicts = "\n".join(f"- {line}" for line in verdict_lines(record))
@@ -584,6 +698,8 @@ def markdown(record: dict[str, Any]) -> str:
 process); `mlsec serve gateway` in front of it with its defaults (one process), `MODEL_API_URL` pointing at it.
 - Gateway authentication: {_auth_line(setup)}.
 - nginx: {_nginx_line(setup)}.
+- Bare relay: `benchmarks/_relay.py`, a raw ASGI app under uvicorn (as `mlsec serve` runs it) forwarding with one \
+aiohttp session: no request id, metrics, tracing, authentication, rate limit or error envelope.
 - Parameters: {p["requests"]} requests per variant and cell in {p["rounds"]} interleaved rounds after \
 {p["warmup"]} warm-up requests, concurrency {", ".join(map(str, p["concurrency"]))}, closed loop, {GENERATOR}; \
 `POST /predict {{"text": ...}}` (gateway: `POST {GATEWAY_PREDICT_PATH}`), the held-out \
@@ -597,9 +713,9 @@ registration {setup["register_s"]:.0f} s, servers ready after {ready}).
 {_missing_note(setup)}
 Added is the variant's figure minus the direct one, in ms; the req/s ratio is variant / direct, so 0.75 means a
 quarter of the throughput lost. CPU µs/req is server-side: the model API's process tree for direct, the proxy's
-own process tree for the gateway and nginx (the model API's work for the same request comes on top, and on this
-machine it competes with the proxy and the load generator for the same cores).
-
+own process tree for the gateway, nginx and the bare relay (the model API's work for the same request comes on
+top, and on this machine it competes with the proxy and the load generator for the same cores).
+{_cpu_section(record)}
 ## Verdicts
 
 {verdicts}

@@ -52,7 +52,7 @@ from benchmarks._load import GENERATOR, Variant, compare, json_bodies, worker_se
 from benchmarks._serve import HOST
 from benchmarks._servers import REPO_ROOT, BenchmarkError, free_port
 from benchmarks.foundation import Comparison
-from mlsec.services.training.bootstrap import combine_jsonl
+from mlsec.services.training.service.bootstrap import combine_jsonl
 
 DATA_DIR = REPO_ROOT / "data"
 MODEL_NAME = "security-classifier"
@@ -233,7 +233,7 @@ def register_model(data: Data, tracking_uri: str) -> dict[str, Any]:
         warnings.simplefilter("ignore")
         import mlflow  # noqa: F401 - imported first so its logger exists and can be quietened
 
-        from mlsec.services.training.worker import DatasetRef, JobSpec, train_and_register
+        from mlsec.services.training.service.worker import DatasetRef, JobSpec, train_and_register
     logging.getLogger("mlflow").setLevel(logging.WARNING)
 
     def ref(name: str, path: Path, sha256: str) -> DatasetRef:

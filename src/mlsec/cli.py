@@ -303,8 +303,8 @@ def auth_create_key(
     """Create an API key in the gateway's database and print it once (works while the gateway is stopped)."""
     from pydantic import ValidationError
 
-    from mlsec.services.gateway.security.cli import create_key_in_database
-    from mlsec.services.gateway.security.schemas import ApiKeyCreate
+    from mlsec.services.gateway.schemas.auth import ApiKeyCreate
+    from mlsec.services.gateway.service.security.cli import create_key_in_database
 
     try:
         request = ApiKeyCreate(name=name, role=role)

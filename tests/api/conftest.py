@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from mlsec.services.training.worker import DatasetRef, JobSpec, train_and_register
+from mlsec.services.training.service.worker import DatasetRef, JobSpec, train_and_register
 from tests.api.training.conftest import prompts_csv
 
 

@@ -34,7 +34,7 @@ class ServiceCallError(Exception):
         self.error_type = error_type  # error_status, unreachable, timeout or circuit_open
 
 
-def _transport_error(service: str, exc: httpx.HTTPError) -> ServiceCallError:
+def transport_error(service: str, exc: httpx.HTTPError) -> ServiceCallError:
     if isinstance(exc, CircuitOpenError):
         kind = "circuit_open"
     elif isinstance(exc, httpx.TimeoutException):
@@ -62,7 +62,7 @@ class BaseClient:
                 method, f"{self.base_url}{path}", timeout=timeout_for(self.settings, operation), **kwargs
             )
         except httpx.HTTPError as exc:
-            raise _transport_error(self.service, exc) from exc
+            raise transport_error(self.service, exc) from exc
         if response.status_code >= 400:
             body = json_object(response)
             message = str(body.get("message") or f"HTTP {response.status_code}")
@@ -79,7 +79,7 @@ class BaseClient:
                 self.http, method, f"{self.base_url}{path}", timeout=timeout_for(self.settings, operation), **kwargs
             )
         except httpx.HTTPError as exc:
-            raise _transport_error(self.service, exc) from exc
+            raise transport_error(self.service, exc) from exc
 
     async def get_json(self, path: str, *, operation: Operation = "default", **kwargs: Any) -> Any:
         return (await self.request("GET", path, operation=operation, **kwargs)).json()

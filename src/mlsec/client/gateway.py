@@ -11,10 +11,13 @@ from typing import Any
 
 from mlsec.client.base import ServiceClient
 from mlsec.client.endpoint import endpoint
+from mlsec.client.serving import traffic_headers
+from mlsec.core.traffic import TrafficClass
 
 
 class GatewayClient(ServiceClient):
-    """The gateway's aggregated views; `get_health` here is the platform's health with an overall score."""
+    """The gateway's platform views, unified predictions, events and `/auth`; `get_health` here is the platform's
+    health with an overall score. `MainAPIClient.gateway` is one; its platform calls use it."""
 
     @endpoint("GET", "/dashboard")
     async def get_dashboard(self) -> dict[str, Any]:
@@ -42,11 +45,19 @@ class GatewayClient(ServiceClient):
 
     @endpoint("POST", "/predict", operation="prediction")
     async def predict(
-        self, text: str, *, model_name: str | None = None, version: str | None = None, use_cache: bool = True
+        self,
+        text: str,
+        *,
+        model_name: str | None = None,
+        version: str | None = None,
+        use_cache: bool = True,
+        traffic_class: TrafficClass | None = None,
     ) -> dict[str, Any]:
-        """`POST /predict`: model cache first, model API as fallback."""
+        """`POST /predict`: model cache first, model API as fallback. `traffic_class` (not production) is passed
+        on for an operator's or admin's key only (docs/security.md#traffic-classes)."""
         body = {"text": text, "use_cache": use_cache, **_present(model_name=model_name, version=version)}
-        return dict((await self.request("POST", "/predict", operation="prediction", json=body)).json())
+        headers = traffic_headers(traffic_class)
+        return dict((await self.request("POST", "/predict", operation="prediction", json=body, headers=headers)).json())
 
     @endpoint("POST", "/predict/batch", operation="prediction")
     async def predict_batch(
@@ -57,15 +68,19 @@ class GatewayClient(ServiceClient):
         ensemble: bool = False,
         model_names: list[str] | None = None,
         use_cache: bool = True,
+        traffic_class: TrafficClass | None = None,
     ) -> dict[str, Any]:
-        """`POST /predict/batch`, optionally as an ensemble of the served models."""
+        """`POST /predict/batch`, optionally as an ensemble of the served models; `traffic_class` as for `predict`."""
         body = {
             "texts": texts,
             "ensemble": ensemble,
             "use_cache": use_cache,
             **_present(model_name=model_name, model_names=model_names),
         }
-        return dict((await self.request("POST", "/predict/batch", operation="prediction", json=body)).json())
+        headers = traffic_headers(traffic_class)
+        return dict(
+            (await self.request("POST", "/predict/batch", operation="prediction", json=body, headers=headers)).json()
+        )
 
     @endpoint("POST", "/events")
     async def post_event(self, topic: str, type_: str, payload: dict[str, Any], *, source: str) -> dict[str, Any]:

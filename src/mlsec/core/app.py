@@ -26,6 +26,7 @@ from mlsec.core.events import Event, EventHub, EventPublisher, create_event_sink
 from mlsec.core.files import private_dir
 from mlsec.core.health import DependencyCheck, build_health_router
 from mlsec.core.http import PROBE_EXTENSIONS, BreakerRegistry, create_http_client, timeout_for
+from mlsec.core.lanes import ServiceApp
 from mlsec.core.metrics import ServiceMetrics
 from mlsec.core.middleware import BodyLimit, BodySizeLimitMiddleware, RequestContextMiddleware
 from mlsec.core.migrations import upgrade_to_head
@@ -162,7 +163,7 @@ def create_service_app(
     body_limits: Mapping[str, BodyLimit] | None = None,
     replace_common: Collection[str] = (),
     dependencies: Sequence[params.Depends] | None = None,
-) -> FastAPI:
+) -> ServiceApp:
     """A FastAPI app with everything every service shares; `routers` add the domain endpoints, and
     `replace_common` names common routes (e.g. "/health") that one of them answers instead.
     `dependencies` run for every route, including routes added later (the gateway's authorization).
@@ -188,7 +189,7 @@ def create_service_app(
                 finally:
                     app.state.started = False
 
-    app = FastAPI(
+    app = ServiceApp(  # a FastAPI app that may serve some routes on lanes (mlsec.core.lanes)
         title=f"mlsec {spec.name}",
         version=settings.version,
         description=spec.description,

@@ -82,6 +82,13 @@ class TooManyRequestsError(MlsecError):
     status_code = 429
 
 
+class BadGatewayError(MlsecError):
+    """What this service depends on answered with something unusable (502), e.g. a registered model whose
+    files cannot be loaded."""
+
+    status_code = 502
+
+
 class ServiceUnavailableError(MlsecError):
     status_code = 503
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 import httpx
 import pybreaker
@@ -42,10 +41,23 @@ class CircuitOpenError(httpx.TransportError):
     """The target's circuit is open: the call was not attempted."""
 
 
+class Answer(Protocol):
+    """What the resilience layer reads of an answer: httpx's response, or the relay's (`mlsec.core.relay`)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+A = TypeVar("A", bound=Answer)
+
+
 class _RetryableStatusError(Exception):
     """A response whose status says "try again"; carries it to the retry policy."""
 
-    def __init__(self, response: httpx.Response, retry_after: float | None):
+    def __init__(self, response: Any, retry_after: float | None):
         super().__init__(f"HTTP {response.status_code}")
         self.response = response
         self.retry_after = retry_after
@@ -54,7 +66,7 @@ class _RetryableStatusError(Exception):
 class _ServerFailureError(Exception):
     """A 5xx response, raised inside the breaker so that it counts as a failure."""
 
-    def __init__(self, response: httpx.Response):
+    def __init__(self, response: Any):
         super().__init__(f"HTTP {response.status_code}")
         self.response = response
 
@@ -144,7 +156,12 @@ def _is_retryable(exc: BaseException) -> bool:
 
 
 def _target(request: httpx.Request) -> str:
-    return f"{request.url.host}:{request.url.port or (443 if request.url.scheme == 'https' else 80)}"
+    return target_of(request.url)
+
+
+def target_of(url: httpx.URL) -> str:
+    """The circuit breaker's key of a URL: `host:port`."""
+    return f"{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
 
 
 class ResilientTransport(httpx.AsyncBaseTransport):
@@ -167,14 +184,37 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         self._backoff = wait_exponential_jitter(multiplier=backoff_initial, max=backoff_max, jitter=backoff_initial)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self._propagate_context(request)
-        retries = int(request.extensions.get("mlsec_retries", self.retries))
-        attempts = retries + 1 if request.method in IDEMPOTENT_METHODS else 1
+        for name, value in context_headers():
+            request.headers.setdefault(name, value)
+        return await self.call(
+            request.method,
+            _target(request),
+            functools.partial(self.inner.handle_async_request, request),
+            retries=int(request.extensions.get("mlsec_retries", self.retries)),
+            probe=bool(request.extensions.get("mlsec_probe")),
+            request=request,
+        )
+
+    async def call(
+        self,
+        method: str,
+        target: str,
+        attempt: Callable[[], Awaitable[A]],
+        *,
+        retries: int,
+        probe: bool = False,
+        request: httpx.Request | None = None,
+    ) -> A:
+        """Make one call through the resilience layer: `attempt()` sends it once to `target` (`host:port`) and
+        answers; retries (idempotent methods only), the circuit breaker and its failures are this method's.
+        httpx's requests come here, and the relay's (`mlsec.core.relay`), which sends no httpx objects."""
+        attempts = retries + 1 if method in IDEMPOTENT_METHODS else 1
         if attempts == 1:  # nothing to retry (a POST, or retries off): no retry machinery on the hot path
             try:
-                return await self._attempt(request)
+                return await self._attempt(method, target, attempt, probe, request)
             except _RetryableStatusError as exc:
-                return exc.response
+                answer: A = exc.response
+                return answer
         retrying = AsyncRetrying(
             stop=stop_after_attempt(attempts),
             wait=self._wait,
@@ -183,38 +223,36 @@ class ResilientTransport(httpx.AsyncBaseTransport):
             before_sleep=self._log_retry,
         )
         try:
-            async for attempt in retrying:
-                with attempt:
-                    return await self._attempt(request)
+            async for attempt_state in retrying:
+                with attempt_state:
+                    return await self._attempt(method, target, attempt, probe, request)
         except _RetryableStatusError as exc:  # retries exhausted: hand back the last answer
-            return exc.response
+            last: A = exc.response
+            return last
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
 
-    async def _attempt(self, request: httpx.Request) -> httpx.Response:
-        if request.extensions.get("mlsec_probe"):
+    async def _attempt(
+        self, method: str, target: str, attempt: Callable[[], Awaitable[A]], probe: bool, request: httpx.Request | None
+    ) -> A:
+        if probe:
             # A health probe must see the target as it is now, not as its breaker remembers it.
-            return await self.inner.handle_async_request(request)
-        breaker = self.breakers.for_target(_target(request))
+            return await attempt()
+        breaker = self.breakers.for_target(target)
         try:
-            with self._guard(breaker, request):
-                response = await self.inner.handle_async_request(request)
+            with breaker.calling():
+                response = await attempt()
                 if response.status_code >= 500:
                     raise _ServerFailureError(response)
         except _ServerFailureError as failure:
             response = failure.response
-        if response.status_code in RETRY_STATUSES and request.method in IDEMPOTENT_METHODS:
-            await response.aread()
+        except pybreaker.CircuitBreakerError as exc:
+            raise CircuitOpenError(f"circuit open for {target}", request=request) from exc
+        if response.status_code in RETRY_STATUSES and method in IDEMPOTENT_METHODS:
+            if isinstance(response, httpx.Response):
+                await response.aread()
             retry_after = parse_retry_after(response.headers.get("retry-after"), self.retry_after_max)
             raise _RetryableStatusError(response, retry_after)
         return response
-
-    @contextmanager
-    def _guard(self, breaker: pybreaker.CircuitBreaker, request: httpx.Request) -> Iterator[None]:
-        try:
-            with breaker.calling():
-                yield
-        except pybreaker.CircuitBreakerError as exc:
-            raise CircuitOpenError(f"circuit open for {_target(request)}", request=request) from exc
 
     def _wait(self, state: RetryCallState) -> float:
         backoff = self._backoff(state)
@@ -228,18 +266,20 @@ class ResilientTransport(httpx.AsyncBaseTransport):
         exc = state.outcome.exception() if state.outcome else None
         logger.warning("http.retry", extra={"attempt": state.attempt_number, "reason": type(exc).__name__})
 
-    @staticmethod
-    def _propagate_context(request: httpx.Request) -> None:
-        request_id = current_request_id()
-        if request_id and "x-request-id" not in request.headers:
-            request.headers["x-request-id"] = request_id
-        carrier: dict[str, str] = {}
-        propagate.inject(carrier)
-        for key, value in carrier.items():
-            request.headers.setdefault(key, value)
-
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+def context_headers() -> list[tuple[str, str]]:
+    """The headers that carry this request's context to the next service: its request id and the trace context
+    (`traceparent`, ...), which a call adds unless it sets them itself."""
+    found: list[tuple[str, str]] = []
+    if request_id := current_request_id():
+        found.append(("x-request-id", request_id))
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    found += carrier.items()
+    return found
 
 
 async def send(

@@ -6,6 +6,9 @@ C-accelerated client costs ~0.15 ms for the same request. Every service-to-servi
 gateway relays pays this, so the SDK keeps httpx's API (and our resilient transport, MockTransport in tests)
 and swaps only the layer that talks to the socket.
 
+The relay's calls (`exchange`, see `mlsec.core.relay`) skip httpx's objects altogether and, when their body is in
+hand, aiohttp's too: the lean HTTP/1.1 client of `mlsec.core.http1` sends them, with the same errors.
+
 aiohttp's errors are mapped to httpx's in one place, precisely enough for the resilience layer: a refused
 connection is `ConnectError` (unreachable), a connect or read deadline `ConnectTimeout` / `ReadTimeout`, a
 connection dropped mid-answer `RemoteProtocolError` or `ReadError`.
@@ -17,10 +20,14 @@ import asyncio
 import functools
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import httpx
+
+from mlsec.core import http1
+from mlsec.core.http1 import Exchange
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 EAGER_READ_BYTES = 256 * 1024
@@ -28,8 +35,19 @@ EAGER_READ_BYTES = 256 * 1024
 (downloads, chunked streams) are handed to httpx as a stream, read only as the caller iterates."""
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a relayed call goes, parsed once: the URL as sent, and its parts."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+    path_qs: str  # the request target, as aiohttp writes it
+
+
 @contextmanager
-def _httpx_errors(request: httpx.Request) -> Iterator[None]:
+def _httpx_errors(request: httpx.Request | None) -> Iterator[None]:
     """Re-raise aiohttp's (and asyncio's timeout) errors as the httpx error that means the same."""
     try:
         yield
@@ -76,6 +94,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, limits: httpx.Limits = DEFAULT_LIMITS):
         self._limits = limits
         self._session: aiohttp.ClientSession | None = None
+        self._pool: http1.Http1Pool | None = None
 
     def _session_for_loop(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -94,7 +113,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        session = self._session_for_loop()
         headers = request.headers.multi_items()
         data: Any
         try:
@@ -104,13 +122,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             headers = [(name, value) for name, value in headers if name.lower() != "transfer-encoding"]
         timeout = request.extensions.get("timeout", {})
         with _httpx_errors(request):
-            response = await session.request(
+            response = await self._open(
                 request.method,
                 str(request.url),
-                headers=headers,
-                data=data,
-                allow_redirects=False,
-                timeout=_timeout(timeout.get("connect"), timeout.get("pool"), timeout.get("read")),
+                headers,
+                data,
+                _timeout(timeout.get("connect"), timeout.get("pool"), timeout.get("read")),
             )
             reason = (response.reason or "").encode("ascii", "replace")
             extensions = {"http_version": b"HTTP/1.1", "reason_phrase": reason}
@@ -129,7 +146,64 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             extensions=extensions,
         )
 
+    async def exchange(
+        self,
+        method: str,
+        target: Target,
+        headers: list[tuple[str, str]],
+        data: Any,
+        timeout: httpx.Timeout,  # noqa: ASYNC109 - per call
+    ) -> Exchange:
+        """One request and its whole answer, without httpx's request and response objects (the relay's path,
+        `mlsec.core.relay`): the same timeouts and error mapping as `handle_async_request`, whose errors it
+        raises (with no request attached). Sent by the lean HTTP/1.1 client (`mlsec.core.http1`) when it can
+        carry the call, which is every relayed call with its body in hand; by the aiohttp session otherwise."""
+        lean = data is None or isinstance(data, bytes)
+        if lean and target.scheme == "http" and method != "HEAD" and http1.AVAILABLE:
+            pool = self._pool_for_loop()
+            return await pool.exchange(
+                method,
+                target.host,
+                target.port,
+                target.path_qs,
+                http1.wire_headers(method, headers, data),
+                data,
+                timeout,
+            )
+        with _httpx_errors(None):
+            response = await self._open(
+                method, target.url, headers, data, _timeout(timeout.connect, timeout.pool, timeout.read)
+            )
+            try:
+                body = await response.read()
+            finally:
+                response.release()
+        return Exchange(response.status, response.headers, tuple(response.raw_headers), body)
+
+    def _pool_for_loop(self) -> http1.Http1Pool:
+        if self._pool is None:
+            self._pool = http1.Http1Pool(
+                max_connections=self._limits.max_connections or 100,
+                keepalive_expiry=self._limits.keepalive_expiry or 0.0,
+            )
+        return self._pool
+
+    async def _open(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        data: Any,
+        timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109
+    ) -> aiohttp.ClientResponse:
+        return await self._session_for_loop().request(
+            method, url, headers=headers, data=data, allow_redirects=False, timeout=timeout
+        )
+
     async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
+            self._pool = None
         if self._session is not None and not self._session.closed:
             await self._session.close()
             await asyncio.sleep(0)  # let the connector's transports finish closing before the loop may end

@@ -6,8 +6,13 @@ and `/metrics` shows exactly one service.
 
 from __future__ import annotations
 
+from typing import Generic, TypeVar
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.process_collector import ProcessCollector
+
+M = TypeVar("M", bound=MetricWrapperBase)
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -38,15 +43,35 @@ class ServiceMetrics:
             "mlsec_http_requests_in_progress", "HTTP requests being served.", registry=self.registry
         )
         self.info = Gauge("mlsec_service_info", "Service identity.", ("service", "version"), registry=self.registry)
+        self._requests = Series(self.requests)
+        self._errors = Series(self.errors)
+        self._latency = Series(self.latency)
 
     def observe(self, *, method: str, route: str, status: int, seconds: float) -> None:
         """Record one finished request."""
         code = str(status)
-        self.requests.labels(method, route, code).inc()
-        self.latency.labels(method, route).observe(seconds)
+        self._requests(method, route, code).inc()
+        self._latency(method, route).observe(seconds)
         if status >= 400:
-            self.errors.labels(method, route, code).inc()
+            self._errors(method, route, code).inc()
 
     def render(self) -> bytes:
         """The registry in the Prometheus text exposition format."""
         return generate_latest(self.registry)
+
+
+class Series(Generic[M]):
+    """The labelled series of one metric, looked up once per label values: `labels()` validates, locks and
+    builds a key on every call, a few microseconds that every request paid several times over. The same
+    series as `metric.labels(*values)`, so names and labels are unchanged; there are as many entries as
+    the metric has series (label values are route templates and status codes, never raw URLs)."""
+
+    def __init__(self, metric: M):
+        self.metric = metric
+        self._children: dict[tuple[str, ...], M] = {}
+
+    def __call__(self, *values: str) -> M:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self.metric.labels(*values)
+        return child

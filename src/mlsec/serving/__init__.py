@@ -1,14 +1,15 @@
 """The serving engine shared by the model API and the model cache.
 
-Loading from the MLflow registry, version and alias resolution, micro-batching, prediction and hot swap
-live here once; the two services differ only in the ServingPolicy they pass to ModelRepository. This
-package imports `mlsec.ml` and third-party libraries only, never the platform's service code, and
-raises plain exceptions (mlsec.serving.errors) that each service maps to HTTP.
+This package is the layer between `mlsec.core`/`mlsec.ml` and the two serving services, and imports `core`
+and `ml` only (and third-party libraries), never a service or the SDK. Loading from the MLflow registry,
+version and alias resolution, micro-batching, prediction, hot swap, preloading, the prediction log and its
+per-second summaries, and the prediction routes both services expose live here once; the two services
+differ only in the ServingPolicy they pass to ModelRepository. Its errors subclass `mlsec.core.errors`
+(mlsec.serving.errors), so core's one handler renders them.
 """
 
 from mlsec.serving.batcher import BatchMetrics, MicroBatcher
 from mlsec.serving.errors import (
-    InvalidInputError,
     ModelLoadError,
     ModelNotFoundError,
     NotLoadedError,
@@ -16,13 +17,16 @@ from mlsec.serving.errors import (
     ServingError,
     VersionNotFoundError,
 )
-from mlsec.serving.model import LoadedModel, Prediction, load_model, registered_champions, resolve_version
+from mlsec.serving.loader import load_model
+from mlsec.serving.model import LoadedModel, Prediction
+from mlsec.serving.policy import ServingPolicy
 from mlsec.serving.preload import Preloader
-from mlsec.serving.repository import LoadedInfo, ModelRepository, ServingEvent, ServingPolicy
+from mlsec.serving.registry import registered_champions, resolve_version
+from mlsec.serving.reports import LoadedInfo, ServingEvent
+from mlsec.serving.repository import ModelRepository
 
 __all__ = [
     "BatchMetrics",
-    "InvalidInputError",
     "LoadedInfo",
     "LoadedModel",
     "MicroBatcher",

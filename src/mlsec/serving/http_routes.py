@@ -4,10 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from mlsec.core.limits import BigRowId, UtcDatetime
-from mlsec.core.prediction_log import read_records
+from mlsec.core.limits import NAME_PATTERN, BigRowId, UtcDatetime
 from mlsec.core.traffic import TrafficClass, TrafficClassDep
-from mlsec.serving.http_errors import MODEL_ERRORS
+from mlsec.serving.errors import MODEL_ERRORS
 from mlsec.serving.http_schemas import (
     BatchPredictRequest,
     BatchPredictResponse,
@@ -18,6 +17,7 @@ from mlsec.serving.http_schemas import (
     PredictResponse,
 )
 from mlsec.serving.model import Prediction
+from mlsec.serving.prediction_log import read_records
 from mlsec.serving.state import ServingState, get_serving
 
 ServingDep = Annotated[ServingState, Depends(get_serving)]
@@ -68,7 +68,7 @@ def build_predict_router() -> APIRouter:
     @router.get("/predictions/log", response_model=PredictionLogPage)
     async def read_prediction_log(
         serving: ServingDep,
-        model_name: Annotated[str, Query(min_length=1, max_length=100)],
+        model_name: Annotated[str, Query(min_length=1, max_length=100, pattern=NAME_PATTERN)],
         since: UtcDatetime | None = None,
         until: UtcDatetime | None = None,
         after_id: BigRowId = 0,

@@ -7,16 +7,15 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from mlsec.serving.repository import LoadedInfo
+from mlsec.core.limits import ModelName, ModelVersion
+from mlsec.serving.reports import LoadedInfo
 
-NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
-VERSION = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 Label = str | int | float
 
 
 class ModelSelector(BaseModel):
-    model_name: str | None = Field(None, pattern=NAME, description="Registered model; default: the service's.")
-    version: str | None = Field(None, pattern=VERSION, description="A version number or an alias; default: champion.")
+    model_name: ModelName | None = Field(None, description="Registered model; default: the service's.")
+    version: ModelVersion | None = Field(None, description="A version number or an alias; default: champion.")
 
 
 class PredictRequest(ModelSelector):

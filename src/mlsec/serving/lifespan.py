@@ -10,11 +10,13 @@ from fastapi import FastAPI
 from sqlalchemy import Table
 
 from mlsec.core.app import ServiceContext
-from mlsec.core.prediction_log import PredictionLog, PredictionLogMetrics
 from mlsec.core.settings import ServingSettings
+from mlsec.serving.policy import ServingPolicy
+from mlsec.serving.prediction_log import PredictionLog, PredictionLogMetrics
 from mlsec.serving.preload import Preloader
 from mlsec.serving.records import completer
-from mlsec.serving.repository import ModelRepository, ServingEvent, ServingPolicy
+from mlsec.serving.reports import ServingEvent
+from mlsec.serving.repository import ModelRepository
 from mlsec.serving.state import LabelMetrics, ServingState
 from mlsec.serving.summary import PredictionSummaries
 

@@ -20,7 +20,7 @@ import anyio
 import anyio.to_thread
 
 from mlsec.serving.errors import ModelLoadError, RegistryUnavailableError, ServingError
-from mlsec.serving.model import registered_champions, resolve_version
+from mlsec.serving.registry import registered_champions, resolve_version
 from mlsec.serving.repository import ModelRepository
 
 logger = logging.getLogger("mlsec.serving.preload")

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from mlsec.ml.datasets import inspect_dataset
-from mlsec.services.analytics.feedback_data import is_holdout
+from mlsec.services.analytics.service.feedback_data import is_holdout
 from tests.api.analytics.feedback_support import at, item, send
 
 pytestmark = pytest.mark.anyio

@@ -20,8 +20,8 @@ from mlsec.core.migrations import upgrade_to_head
 from mlsec.core.service_token import SERVICE_TOKEN_HEADER
 from mlsec.core.settings import Settings
 from mlsec.services.gateway.app import create_app
-from mlsec.services.gateway.security.models import ApiKey, AppUser, Base
-from mlsec.services.gateway.security.service import get_all_keys
+from mlsec.services.gateway.models import ApiKey, AppUser, Base
+from mlsec.services.gateway.service.security.accounts import get_all_keys
 from mlsec.services.gateway.settings import GatewaySettings
 from tests.api.gateway.security_support import Gateway, gateway_settings, isolated, running_gateway
 from tests.conftest import make_settings, started_client

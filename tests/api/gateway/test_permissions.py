@@ -18,8 +18,8 @@ from fastapi.routing import iter_route_contexts
 
 from mlsec.core.auth import Role, role_allows
 from mlsec.core.settings import Settings
-from mlsec.services.gateway.security.dependencies import route_template
-from mlsec.services.gateway.security.policy import PUBLIC, RULES, permission_table_markdown, requirement_for
+from mlsec.services.gateway.service.security.guard import route_template
+from mlsec.services.gateway.service.security.policy import PUBLIC, RULES, permission_table_markdown, requirement_for
 from tests.api.gateway.security_support import ROLES, gateway_settings, running_gateway
 
 pytestmark = pytest.mark.anyio

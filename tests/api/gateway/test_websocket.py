@@ -30,8 +30,9 @@ from websockets.exceptions import ConnectionClosed
 from mlsec.core.app import ServiceContext, create_service_app
 from mlsec.core.events import EventHub
 from mlsec.core.services import get_spec
-from mlsec.services.gateway.routes import router as events_router
-from mlsec.services.gateway.websocket import STATE_ATTR, WebSocketManager, build_websocket_router
+from mlsec.services.gateway.api.events import router as events_router
+from mlsec.services.gateway.api.live import build_websocket_router
+from mlsec.services.gateway.service.websocket.manager import STATE_ATTR, WebSocketManager
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.anyio

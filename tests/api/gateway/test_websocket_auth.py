@@ -16,7 +16,7 @@ from websockets.exceptions import InvalidStatus
 
 from mlsec.core.auth import credentials_path, read_credentials
 from mlsec.services.gateway.app import create_app
-from mlsec.services.gateway.security import authenticate_websocket
+from mlsec.services.gateway.service.security import authenticate_websocket
 from tests.api.gateway.security_support import gateway_settings, isolated
 from tests.conftest import make_settings
 from tests.servers import ThreadedServer

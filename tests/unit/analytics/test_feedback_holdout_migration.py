@@ -13,7 +13,7 @@ from alembic import command
 from mlsec.core.database import Database, ensure_database
 from mlsec.core.migrations import alembic_config, upgrade_to_head
 from mlsec.core.settings import Settings
-from mlsec.services.analytics.feedback_data import is_holdout
+from mlsec.services.analytics.service.feedback_data import is_holdout
 
 pytestmark = pytest.mark.anyio
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from mlsec.ml.drift import detect_drift
-from mlsec.services.analytics.live import current_columns, thin_features
+from mlsec.services.analytics.service.live import current_columns, thin_features
 
 
 def _records() -> list[dict[str, object]]:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from mlsec.services.analytics.notify import Notifier
+from mlsec.services.analytics.service.notify import Notifier
 from mlsec.services.analytics.settings import AnalyticsSettings
 from tests.servers import free_port
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
-from mlsec.services.analytics.performance import Group, LabelSpace, metrics_of
+from mlsec.services.analytics.service.metrics import Group, LabelSpace, metrics_of
 
 
 def _group(true: list[str], predicted: list[str], scores: list[float] | None = None) -> Group:

@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from mlsec.core.events import Event, EventHub, EventPublisher, HubSink
-from mlsec.services.gateway.health_monitor import HealthMonitor, health_check_from, statuses_from_report
+from mlsec.services.gateway.service.health_monitor import HealthMonitor, health_check_from, statuses_from_report
 
 pytestmark = pytest.mark.anyio
 Published = tuple[str, str, dict[str, Any]]

@@ -17,8 +17,8 @@ from fastapi.routing import APIRoute
 from starlette.routing import Match
 
 from mlsec.core.settings import Settings
+from mlsec.services.gateway.api.relay import RelayRoute
 from mlsec.services.gateway.app import create_app
-from mlsec.services.gateway.proxy import RelayRoute
 from tests.api.gateway.security_support import gateway_settings
 from tests.conftest import make_settings
 

@@ -7,7 +7,7 @@ from starlette.requests import Request
 
 from mlsec.core.auth import Principal, Role
 from mlsec.core.traffic import InvalidTrafficClassError
-from mlsec.services.gateway.traffic import forwarded_traffic_class
+from mlsec.services.gateway.service.traffic import forwarded_traffic_class
 
 
 def _request(header: str | None, principal: Principal | None) -> Request:

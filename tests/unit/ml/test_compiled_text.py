@@ -150,14 +150,14 @@ def test_a_compiled_path_that_disagrees_is_refused(monkeypatch: pytest.MonkeyPat
     """The check against the pipeline is what stands between a subtle divergence and wrong answers."""
     frame = prompt_frame(90, seed=12)
     model = build_text_classifier(SMALL).fit(frame, frame["label"])
-    from mlsec.ml import compiled_text
+    from mlsec.ml.compiled_text.calibration import _Calibration
 
-    original = compiled_text._Calibration.positive_proba
+    original = _Calibration.positive_proba
 
     def skewed(self: Any, margins: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
         proba: np.ndarray[Any, Any] = original(self, margins)
         return proba + 1e-6
 
-    monkeypatch.setattr(compiled_text._Calibration, "positive_proba", skewed)
+    monkeypatch.setattr(_Calibration, "positive_proba", skewed)
     with pytest.raises(NotCompilableError, match="differ from the model's"):
         compile_text_classifier(model)

@@ -13,7 +13,6 @@ import pytest
 from scipy import stats
 from sklearn import metrics as skm
 
-from mlsec.ml import promotion
 from mlsec.ml.promotion import (
     PromotionCriteria,
     PromotionDecision,
@@ -21,6 +20,7 @@ from mlsec.ml.promotion import (
     evaluate_promotion,
     mcnemar,
     mcnemar_from_counts,
+    significance,
 )
 
 Case = tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]
@@ -155,7 +155,7 @@ def test_bootstrap_is_deterministic_in_its_seed(better: Case) -> None:
 
 def test_bootstrap_chunks_do_not_change_the_result(better: Case, monkeypatch: pytest.MonkeyPatch) -> None:
     whole = bootstrap_f1_difference(*better, n_resamples=500)
-    monkeypatch.setattr(promotion, "_RESAMPLE_CHUNK", 64)
+    monkeypatch.setattr(significance, "_RESAMPLE_CHUNK", 64)
     assert bootstrap_f1_difference(*better, n_resamples=500) == whole
 
 

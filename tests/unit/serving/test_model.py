@@ -14,11 +14,11 @@ import pytest
 from mlflow.models import infer_signature
 from mlflow.pyfunc.model import PythonModel
 
+from mlsec.core.errors import InvalidInputError
 from mlsec.ml.projection import Projection, fit_projection
 from mlsec.ml.text_model import TextModelParams, build_text_classifier
 from mlsec.ml.threshold import with_threshold
 from mlsec.serving import (
-    InvalidInputError,
     ModelLoadError,
     ModelNotFoundError,
     RegistryUnavailableError,
@@ -113,12 +113,12 @@ def test_a_model_whose_compilation_breaks_is_served_by_its_pipeline(
     registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The compiled path is an optimisation: an unexpected error building it must not cost the model."""
-    import mlsec.serving.model as model_module
+    import mlsec.serving.loader as loader_module
 
     def broken(model: object, probes: object = ()) -> None:
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(model_module, "compile_text_classifier", broken)
+    monkeypatch.setattr(loader_module, "compile_text_classifier", broken)
     loaded = load_model(registry.uri, "text-a", "1")
     assert loaded.inference == "pipeline"
     assert loaded.inference_note == "compiling failed: RuntimeError: unexpected"

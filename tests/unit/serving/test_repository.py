@@ -11,9 +11,9 @@ import anyio
 import pytest
 from prometheus_client import CollectorRegistry
 
-import mlsec.serving.model as model_module
+import mlsec.serving.registry as registry_module
+from mlsec.core.errors import InvalidInputError
 from mlsec.serving import (
-    InvalidInputError,
     ModelNotFoundError,
     ModelRepository,
     NotLoadedError,
@@ -111,13 +111,13 @@ async def test_versions_and_aliases_are_distinct_models(make_repository: Reposit
 
 async def test_alias_resolution_is_cached(make_repository: RepositoryFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str, str | None]] = []
-    resolve = model_module.resolve_version
+    resolve = registry_module.resolve_version
 
     def counting(uri: str, name: str, version: str | None, **kwargs: Any) -> str:
         calls.append((name, version))
         return resolve(uri, name, version, **kwargs)
 
-    monkeypatch.setattr("mlsec.serving.repository.resolve_version", counting)
+    monkeypatch.setattr("mlsec.serving.acquire.resolve_version", counting)
     repo = make_repository()
     await asyncio.gather(*(repo.predict_one("text-a", BENIGN) for _ in range(10)))
     for _ in range(10):
@@ -369,7 +369,7 @@ async def test_a_registry_outage_keeps_serving(
     def down(*args: Any, **kwargs: Any) -> str:
         raise RegistryUnavailableError("The MLflow registry is unavailable: test")
 
-    monkeypatch.setattr("mlsec.serving.repository.resolve_version", down)
+    monkeypatch.setattr("mlsec.serving.hot_swap.resolve_version", down)
     await repo.refresh_aliases()
     assert (await repo.predict_one("text-a", BENIGN))[0].version == "1"
 

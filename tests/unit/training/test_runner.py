@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from mlsec.services.training.runner import LocalProcessRunner
-from mlsec.services.training.worker import JobSpec
+from mlsec.services.training.service.runner import LocalProcessRunner
+from mlsec.services.training.service.worker import JobSpec
 
 pytestmark = pytest.mark.anyio
 

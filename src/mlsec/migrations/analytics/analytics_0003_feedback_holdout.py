@@ -1,7 +1,7 @@
 """Feedback remembers which side of the held-out split it is on (`holdout`), so that every reader (the
 production-data export, auto-retrain, promotion) can select a side in SQL; existing rows are filled in.
 
-The rule is the one `mlsec.services.analytics.feedback_data.is_holdout` applies at insert, copied here on
+The rule is the one `mlsec.services.analytics.service.feedback_data.is_holdout` applies at insert, copied here on
 purpose: a migration must keep doing what it did when it was written, whatever the code becomes.
 
 Revision ID: analytics_0003

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from mlsec.core.prediction_log import add_traffic_class_in_migration, drop_traffic_class_in_migration
+from mlsec.serving.prediction_log import add_traffic_class_in_migration, drop_traffic_class_in_migration
 
 revision: str = "model_cache_0004"
 down_revision: str | None = "model_cache_0003"

@@ -11,10 +11,10 @@ from mlsec.core.app import ServiceContext, create_service_app
 from mlsec.core.middleware import BodyLimit
 from mlsec.core.services import get_spec
 from mlsec.core.settings import Settings, load_settings
-from mlsec.services.analytics import monitor, retrain
 from mlsec.services.analytics.api import routers
 from mlsec.services.analytics.models import Base
-from mlsec.services.analytics.notify import Notifier
+from mlsec.services.analytics.service import monitor, retrain
+from mlsec.services.analytics.service.notify import Notifier
 from mlsec.services.analytics.settings import AnalyticsSettings
 from mlsec.services.analytics.state import Analytics
 

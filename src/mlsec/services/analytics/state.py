@@ -12,8 +12,8 @@ from typing import Any
 
 from mlsec.client import MainAPIClient
 from mlsec.core.app import ServiceContext
-from mlsec.services.analytics.notify import Notifier
-from mlsec.services.analytics.references import ReferenceCache
+from mlsec.services.analytics.service.notify import Notifier
+from mlsec.services.analytics.service.references import ReferenceCache
 from mlsec.services.analytics.settings import AnalyticsSettings
 
 logger = logging.getLogger("mlsec.analytics")

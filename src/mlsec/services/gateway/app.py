@@ -5,7 +5,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI
 
 from mlsec.client import MainAPIClient
 from mlsec.core.app import ServiceContext, create_service_app
@@ -15,17 +15,16 @@ from mlsec.core.middleware import BodyLimit
 from mlsec.core.openapi import declare_errors
 from mlsec.core.services import get_spec
 from mlsec.core.settings import Settings, load_settings
-from mlsec.services.gateway.aggregate import router as aggregate_router
-from mlsec.services.gateway.live import live_updates
-from mlsec.services.gateway.proxy import GatewayProxy, ProxyMetrics, add_proxy_routes
-from mlsec.services.gateway.routes import router
-from mlsec.services.gateway.security import Base as SecurityBase
-from mlsec.services.gateway.security import authorize, guard_errors, install_cors, security_lifespan
-from mlsec.services.gateway.security import router as security_router
+from mlsec.services.gateway.api import routers
+from mlsec.services.gateway.api.live import router as live_router
+from mlsec.services.gateway.api.relay import add_proxy_routes
+from mlsec.services.gateway.models import Base
+from mlsec.services.gateway.service.live import live_updates
+from mlsec.services.gateway.service.proxy import GatewayProxy, ProxyMetrics
+from mlsec.services.gateway.service.security import admit, authorize, guard_errors, install_cors, security_lifespan
 from mlsec.services.gateway.settings import GatewaySettings
-from mlsec.services.gateway.websocket import build_websocket_router
 
-# Common routes the gateway answers itself with the platform-wide view (see aggregate.py).
+# Common routes the gateway answers itself with the platform-wide view (see api/platform.py).
 _REPLACED_COMMON_ROUTES = frozenset({"/health", "/metrics"})
 _UPLOAD_ROUTES = ("/api/training/data/upload-data", "/api/training/data/efficient/upload-large-file")
 
@@ -48,11 +47,6 @@ async def _relay_events(ctx: ServiceContext) -> AsyncIterator[None]:
         await redis.aclose()
 
 
-def _proxy(request: Request) -> GatewayProxy:  # called by the handlers directly, not as a dependency
-    proxy: GatewayProxy = request.app.state.proxy
-    return proxy
-
-
 def create_app(settings: Settings | None = None, gateway_settings: GatewaySettings | None = None) -> FastAPI:
     """The gateway ASGI app for the given settings (the environment's when omitted)."""
     own = gateway_settings or GatewaySettings()
@@ -67,20 +61,20 @@ def create_app(settings: Settings | None = None, gateway_settings: GatewaySettin
             async with live_updates(app, ctx, own, sdk):
                 yield
 
-    live_routers = [build_websocket_router()] if own.enable_websocket else []
+    live_routers = [live_router] if own.enable_websocket else []
     upload_limit = BodyLimit(own.max_upload_bytes, "MLSEC_GATEWAY_MAX_UPLOAD_BYTES")
     app = create_service_app(
         get_spec("gateway"),
         settings or load_settings(),
-        metadata=SecurityBase.metadata,
-        routers=[security_router, router, aggregate_router, *live_routers],
+        metadata=Base.metadata,
+        routers=[*routers, *live_routers],
         lifespan=lifespan,
         hub=EventHub(),
         body_limits=dict.fromkeys(_UPLOAD_ROUTES, upload_limit),
         replace_common=_REPLACED_COMMON_ROUTES,
-        dependencies=[Depends(authorize)],  # every route, added now or later: see security/policy.py
+        dependencies=[Depends(authorize)],  # every route, added now or later: see service/security/policy.py
     )
-    add_proxy_routes(app, _proxy, authorize)
+    add_proxy_routes(app, admit)  # the forwarded routes, and the relay's lane in front of them (api/relay.py)
     if own.auth_enabled:
         declare_errors(app, guard_errors)
     install_cors(app, own)

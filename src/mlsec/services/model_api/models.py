@@ -3,7 +3,7 @@
 from sqlalchemy.orm import DeclarativeBase
 
 from mlsec.core.database import new_metadata
-from mlsec.core.prediction_log import prediction_log_table
+from mlsec.serving.prediction_log import prediction_log_table
 
 
 class Base(DeclarativeBase):

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mlsec.core.database import UtcDateTime, new_metadata
-from mlsec.core.prediction_log import prediction_log_table
+from mlsec.serving.prediction_log import prediction_log_table
 
 
 def utcnow() -> datetime:

@@ -11,10 +11,10 @@ from mlsec.core.middleware import BodyLimit
 from mlsec.core.services import get_spec
 from mlsec.core.settings import Settings, load_settings
 from mlsec.services.training.api import routers
-from mlsec.services.training.bootstrap import bootstrap_default_model
 from mlsec.services.training.models import Base
-from mlsec.services.training.service import TrainingService, running
+from mlsec.services.training.service.bootstrap import bootstrap_default_model
 from mlsec.services.training.settings import TrainingSettings
+from mlsec.services.training.state import TrainingService, running
 
 
 def create_app(settings: Settings | None = None, training_settings: TrainingSettings | None = None) -> FastAPI:

@@ -1,10 +1,13 @@
-"""Typed dependencies of the training routes."""
+"""The dependencies training routes take: the running service and a database session (core's)."""
 
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from mlsec.services.training.service import TrainingService
+from mlsec.core.app import SessionDep
+from mlsec.services.training.state import TrainingService
+
+__all__ = ["SessionDep", "TrainingDep"]
 
 
 def get_training(request: Request) -> TrainingService:

@@ -5,19 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, BackgroundTasks, File, Form, Path, Query, UploadFile
+from fastapi import APIRouter, BackgroundTasks, File, Form, Query, UploadFile
 
-from mlsec.core.app import CallerDep, SessionDep
 from mlsec.core.errors import InvalidInputError, PayloadTooLargeError
-from mlsec.core.limits import Offset, RowId
+from mlsec.core.limits import NAME_PATTERN, ModelNamePath, ModelNameQuery, Offset, RowId
 from mlsec.core.openapi import error_responses
-from mlsec.services.analytics import configs, drift, monitor, retrain
-from mlsec.services.analytics.dependencies import AnalyticsDep
+from mlsec.services.analytics.dependencies import AnalyticsDep, CallerDep, ConfigNamePath, SessionDep
 from mlsec.services.analytics.models import DriftRun
-from mlsec.services.analytics.schemas.config import DriftSettings, Severity
+from mlsec.services.analytics.schemas.configs import DriftSettings, Severity
 from mlsec.services.analytics.schemas.drift import (
-    CONFIG_NAME,
-    MODEL_NAME,
     AcknowledgeRequest,
     DriftAlertList,
     DriftAlertRead,
@@ -30,12 +26,10 @@ from mlsec.services.analytics.schemas.drift import (
     DriftRunSummary,
     DriftStatus,
 )
-from mlsec.services.analytics.tables import columns_of, read_table
+from mlsec.services.analytics.service import configs, drift, monitor, retrain
+from mlsec.services.analytics.service.tables import columns_of, read_table
 
 router = APIRouter(tags=["drift"])
-ModelName = Annotated[str, Query(pattern=MODEL_NAME)]
-ModelPath = Annotated[str, Path(pattern=MODEL_NAME)]
-ConfigName = Annotated[str, Path(pattern=CONFIG_NAME, description='A model, or "*" for the defaults.')]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
 
@@ -80,7 +74,7 @@ async def detect_drift_files(
     alpha: Annotated[float, Form(gt=0, lt=1)] = 0.05,
     correction: Annotated[str, Form()] = "benjamini-hochberg",
     drift_share: Annotated[float, Form(gt=0, le=1)] = 0.5,
-    model_name: Annotated[str | None, Form(pattern=MODEL_NAME)] = None,
+    model_name: Annotated[str | None, Form(pattern=NAME_PATTERN)] = None,
     store: Annotated[bool, Form()] = True,
 ) -> DriftRunRead:
     """The same check on two uploaded files, for data too large for JSON; columns are features."""
@@ -109,7 +103,7 @@ async def detect_drift_files(
 
 @router.post("/drift/check/{model_name}", response_model=DriftRunRead, responses=error_responses(409, 503))
 async def check_model_drift(
-    model_name: ModelPath,
+    model_name: ModelNamePath,
     session: SessionDep,
     analytics: AnalyticsDep,
     background: BackgroundTasks,
@@ -125,19 +119,19 @@ async def check_model_drift(
 @router.get("/drift/status", response_model=DriftStatus)
 async def get_drift_status(session: SessionDep, analytics: AnalyticsDep) -> DriftStatus:
     """Per model: the last check, its verdict and open alerts; and whether the schedule watches it."""
-    return await monitor.status(analytics, session)
+    return await monitor.get_status(analytics, session)
 
 
 @router.get("/drift/history", response_model=DriftRunList)
 async def get_drift_history(
     session: SessionDep,
-    model_name: ModelName | None = None,
+    model_name: ModelNameQuery = None,
     drifted: bool | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> DriftRunList:
     """Stored drift runs, newest first."""
-    runs, total = await drift.get_runs(session, model_name=model_name, drifted=drifted, limit=limit, offset=offset)
+    runs, total = await drift.get_all_runs(session, model_name=model_name, drifted=drifted, limit=limit, offset=offset)
     return DriftRunList(runs=[DriftRunSummary.model_validate(r) for r in runs], total=total, limit=limit, offset=offset)
 
 
@@ -151,13 +145,13 @@ async def get_drift_run(run_id: RowId, session: SessionDep) -> DriftRunRead:
 async def get_drift_alerts(
     session: SessionDep,
     status: Annotated[str | None, Query(pattern="^(open|acknowledged)$")] = None,
-    model_name: ModelName | None = None,
+    model_name: ModelNameQuery = None,
     severity: Severity | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> DriftAlertList:
     """Alerts, newest first."""
-    alerts, total, open_total = await drift.get_alerts(
+    alerts, total, open_total = await drift.get_all_alerts(
         session, status=status, model_name=model_name, severity=severity, limit=limit, offset=offset
     )
     return DriftAlertList(
@@ -179,14 +173,14 @@ async def acknowledge_drift_alert(
 
 
 @router.get("/drift/config/{model_name}", response_model=DriftConfigRead)
-async def get_drift_config(model_name: ConfigName, session: SessionDep) -> DriftConfigRead:
+async def get_drift_config(model_name: ConfigNamePath, session: SessionDep) -> DriftConfigRead:
     """The drift settings that apply to a model ("*": the defaults of every model without its own)."""
     config = await configs.get(session, model_name=model_name)
     return DriftConfigRead(model_name=model_name, stored=config.stored, drift=config.drift)
 
 
 @router.put("/drift/config/{model_name}", response_model=DriftConfigRead)
-async def update_drift_config(model_name: ConfigName, body: DriftSettings, session: SessionDep) -> DriftConfigRead:
+async def update_drift_config(model_name: ConfigNamePath, body: DriftSettings, session: SessionDep) -> DriftConfigRead:
     """Store a model's drift settings (window, tests, alpha, thresholds, per-feature overrides)."""
     drift.drift_config(body)  # refused now (422) rather than at the next check
     await configs.update(session, model_name=model_name, drift=body)
@@ -194,6 +188,6 @@ async def update_drift_config(model_name: ConfigName, body: DriftSettings, sessi
 
 
 @router.get("/analytics/drift", response_model=DriftAnalysis)
-async def get_drift_analysis(session: SessionDep, model_name: ModelName | None = None) -> DriftAnalysis:
+async def get_drift_analysis(session: SessionDep, model_name: ModelNameQuery = None) -> DriftAnalysis:
     """The latest drift run of each model, feature by feature."""
     return monitor.analysis(await drift.get_latest_runs(session, model_name=model_name))

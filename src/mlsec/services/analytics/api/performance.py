@@ -3,16 +3,13 @@ labelled production traffic, and that traffic as training data."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from mlsec.core.app import SessionDep
-from mlsec.core.limits import UtcDatetime
-from mlsec.services.analytics import export, performance
-from mlsec.services.analytics.dependencies import AnalyticsDep
+from mlsec.core.limits import VERSION_PATTERN, ModelNamePath, UtcDatetime
+from mlsec.services.analytics.dependencies import AnalyticsDep, SessionDep
 from mlsec.services.analytics.schemas.performance import (
     MAX_WINDOW_HOURS,
-    NAME_PATTERN,
     ExportFormat,
     ExportPart,
     FeedbackBatch,
@@ -20,9 +17,9 @@ from mlsec.services.analytics.schemas.performance import (
     ModelPerformance,
     PerformanceMetrics,
 )
+from mlsec.services.analytics.service import export, performance
 
 router = APIRouter(tags=["performance"])
-ModelName = Annotated[str, Path(min_length=1, max_length=100, pattern=NAME_PATTERN)]
 WindowHours = Annotated[
     float, Query(gt=0, le=MAX_WINDOW_HOURS, description="The window ends now and reaches this far back.")
 ]
@@ -31,20 +28,20 @@ WindowHours = Annotated[
 @router.post("/feedback", status_code=201, response_model=FeedbackRecorded)
 async def record_feedback(body: FeedbackBatch, session: SessionDep, analytics: AnalyticsDep) -> FeedbackRecorded:
     """Store predictions with their true labels: the ground truth every performance figure is measured on."""
-    return await performance.record(session, items=body.items, ctx=analytics.ctx)
+    return await performance.create_feedback(session, items=body.items, ctx=analytics.ctx)
 
 
 @router.get("/model-performance/{model_name}", response_model=ModelPerformance)
 async def get_model_performance(
-    model_name: ModelName,
+    model_name: ModelNamePath,
     session: SessionDep,
     window_hours: WindowHours = 24.0,
     buckets: Annotated[int, Query(ge=1, le=500, description="Equal time buckets of the series.")] = 24,
-    version: Annotated[str | None, Query(min_length=1, max_length=32, pattern=NAME_PATTERN)] = None,
+    version: Annotated[str | None, Query(max_length=32, pattern=VERSION_PATTERN)] = None,
 ) -> ModelPerformance:
     """Per version, the window's metrics and their series over time, so a drop shows when it began; 404 when the
     model (or the version) has no feedback at all, zero counts when only the window is empty."""
-    return await performance.model_performance(
+    return await performance.get_model_performance(
         session, model_name=model_name, window_hours=window_hours, buckets=buckets, version=version
     )
 
@@ -52,7 +49,7 @@ async def get_model_performance(
 @router.get("/performance/metrics", response_model=PerformanceMetrics)
 async def get_performance_metrics(session: SessionDep, window_hours: WindowHours = 24.0) -> PerformanceMetrics:
     """Every model with feedback at a glance: its latest version's metrics over the window, and each version's."""
-    return await performance.all_metrics(session, window_hours=window_hours)
+    return await performance.get_all_metrics(session, window_hours=window_hours)
 
 
 @router.get(
@@ -67,7 +64,7 @@ async def get_performance_metrics(session: SessionDep, window_hours: WindowHours
     },
 )
 async def export_production_data(
-    model_name: ModelName,
+    model_name: ModelNamePath,
     session: SessionDep,
     analytics: AnalyticsDep,
     since: Annotated[UtcDatetime | None, Query(description="Feedback at or after (time basis: predicted_at).")] = None,

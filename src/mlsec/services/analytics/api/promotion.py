@@ -5,30 +5,27 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
-from mlsec.core.app import CallerDep, SessionDep
-from mlsec.core.limits import Offset, UtcDatetime
+from mlsec.core.limits import ModelNamePath, Offset, UtcDatetime
 from mlsec.core.openapi import error_responses
-from mlsec.services.analytics import promotion
-from mlsec.services.analytics.dependencies import AnalyticsDep
-from mlsec.services.analytics.schemas.drift import MODEL_NAME
-from mlsec.services.analytics.schemas.retrain import (
+from mlsec.services.analytics.dependencies import AnalyticsDep, CallerDep, SessionDep
+from mlsec.services.analytics.schemas.promotion import (
     ChampionAt,
     PromotionEvaluate,
     PromotionLedger,
     PromotionRecordRead,
 )
+from mlsec.services.analytics.service import promotion
 
 router = APIRouter(tags=["promotion"])
-ModelPath = Annotated[str, Path(pattern=MODEL_NAME)]
 
 
 @router.post(
     "/promotion/evaluate/{model_name}", response_model=PromotionRecordRead, responses=error_responses(409, 502, 503)
 )
 async def evaluate_promotion(
-    model_name: ModelPath, body: PromotionEvaluate, session: SessionDep, analytics: AnalyticsDep, caller: CallerDep
+    model_name: ModelNamePath, body: PromotionEvaluate, session: SessionDep, analytics: AnalyticsDep, caller: CallerDep
 ) -> PromotionRecordRead:
     """Challenger against champion on the held-out labelled feedback and the red-team suite; the champion
     alias moves only when every criterion holds. The decision and its evidence go to the ledger, with who
@@ -46,7 +43,7 @@ async def evaluate_promotion(
 
 @router.get("/promotion/ledger/{model_name}", response_model=PromotionLedger)
 async def get_promotion_ledger(
-    model_name: ModelPath,
+    model_name: ModelNamePath,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
@@ -63,10 +60,10 @@ async def get_promotion_ledger(
 
 
 @router.get("/promotion/champion/{model_name}", response_model=ChampionAt)
-async def get_champion_at(model_name: ModelPath, session: SessionDep, at: UtcDatetime | None = None) -> ChampionAt:
+async def get_champion_at(model_name: ModelNamePath, session: SessionDep, at: UtcDatetime | None = None) -> ChampionAt:
     """Which version was champion at `at` (default: now; naive: UTC), since when, who moved it and on what evidence."""
     moment = at or datetime.now(UTC)
-    record = await promotion.champion_at(session, model_name=model_name, at=moment)
+    record = await promotion.get_champion_at(session, model_name=model_name, at=moment)
     return ChampionAt(
         model_name=model_name,
         at=moment,

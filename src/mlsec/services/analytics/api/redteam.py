@@ -4,11 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query
 
-from mlsec.core.app import SessionDep
-from mlsec.core.limits import Offset, RowId
+from mlsec.core.limits import ModelNameQuery, Offset, RowId
 from mlsec.core.openapi import error_responses
-from mlsec.services.analytics import redteam
-from mlsec.services.analytics.dependencies import AnalyticsDep
+from mlsec.services.analytics.dependencies import AnalyticsDep, SessionDep
 from mlsec.services.analytics.models import RedTeamRun
 from mlsec.services.analytics.schemas.redteam import (
     RedTeamPatterns,
@@ -19,9 +17,9 @@ from mlsec.services.analytics.schemas.redteam import (
     RedTeamSummary,
     RedTeamTrends,
 )
+from mlsec.services.analytics.service import redteam
 
 router = APIRouter(prefix="/red-team", tags=["red team"])
-ModelNameQuery = Annotated[str | None, Query(max_length=100, description="Only this model.")]
 
 
 def _announced(run: RedTeamRun, analytics: AnalyticsDep, background: BackgroundTasks) -> RedTeamRunRead:
@@ -44,7 +42,7 @@ async def store_red_team_results(
     request: RedTeamResultsRequest, session: SessionDep, analytics: AnalyticsDep, background: BackgroundTasks
 ) -> RedTeamRunRead:
     """Store a report made elsewhere (`mlsec redteam`), checked to be consistent, so it counts like a run."""
-    return _announced(await redteam.store_results(session, request), analytics, background)
+    return _announced(await redteam.create_from_report(session, request), analytics, background)
 
 
 @router.get("/runs", response_model=RedTeamRunList)
@@ -55,7 +53,7 @@ async def get_red_team_runs(
     offset: Offset = 0,
 ) -> RedTeamRunList:
     """Stored runs, newest first, with rates per technique but without the evaded prompts."""
-    rows, total = await redteam.get_page(session, model_name=model_name, limit=limit, offset=offset)
+    rows, total = await redteam.get_all(session, model_name=model_name, limit=limit, offset=offset)
     return RedTeamRunList(runs=[redteam.run_brief(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
@@ -68,17 +66,17 @@ async def get_red_team_run(run_id: RowId, session: SessionDep) -> RedTeamRunRead
 @router.get("/summary", response_model=RedTeamSummary)
 async def get_red_team_summary(session: SessionDep, model_name: ModelNameQuery = None) -> RedTeamSummary:
     """Where each model stands now: its latest run, rates per technique and its weakest technique."""
-    return redteam.summary(await redteam.newest_runs(session, model_name=model_name, per_model=1))
+    return redteam.summary(await redteam.get_newest(session, model_name=model_name, per_model=1))
 
 
 @router.get("/trends", response_model=RedTeamTrends)
 async def get_red_team_trends(session: SessionDep, model_name: ModelNameQuery = None) -> RedTeamTrends:
     """Whether versions get better at catching attacks: runs in time order with the change from the last."""
-    history = await redteam.newest_runs(session, model_name=model_name, per_model=redteam.TREND_RUNS_PER_MODEL)
+    history = await redteam.get_newest(session, model_name=model_name, per_model=redteam.TREND_RUNS_PER_MODEL)
     return redteam.trends(history)
 
 
 @router.get("/patterns", response_model=RedTeamPatterns)
 async def get_red_team_patterns(session: SessionDep, model_name: ModelNameQuery = None) -> RedTeamPatterns:
     """Which techniques get through most, over the latest run of each model, with examples to learn from."""
-    return redteam.patterns(await redteam.newest_runs(session, model_name=model_name, per_model=1))
+    return redteam.patterns(await redteam.get_newest(session, model_name=model_name, per_model=1))

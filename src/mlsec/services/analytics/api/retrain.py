@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query
+from fastapi import APIRouter, BackgroundTasks, Query
 
-from mlsec.core.app import SessionDep
-from mlsec.core.limits import Offset
-from mlsec.services.analytics import configs, retrain
-from mlsec.services.analytics.dependencies import AnalyticsDep
-from mlsec.services.analytics.schemas.config import (
+from mlsec.core.limits import ModelNamePath, ModelNameQuery, Offset
+from mlsec.services.analytics.dependencies import AnalyticsDep, SessionDep
+from mlsec.services.analytics.schemas.configs import (
     DEFAULT_MODEL,
     AutoRetrainConfigUpdate,
     MonitoringConfigRead,
 )
-from mlsec.services.analytics.schemas.drift import MODEL_NAME
 from mlsec.services.analytics.schemas.retrain import (
     AutoRetrainConfigList,
     RetrainHistory,
@@ -23,15 +20,13 @@ from mlsec.services.analytics.schemas.retrain import (
     RetrainRequestRead,
     RetrainTrigger,
 )
+from mlsec.services.analytics.service import configs, retrain
 
 router = APIRouter(tags=["auto-retrain"])
-ModelPath = Annotated[str, Path(pattern=MODEL_NAME)]
 
 
 @router.get("/auto-retrain/config", response_model=AutoRetrainConfigList)
-async def get_auto_retrain_config(
-    session: SessionDep, model_name: Annotated[str | None, Query(pattern=MODEL_NAME)] = None
-) -> AutoRetrainConfigList:
+async def get_auto_retrain_config(session: SessionDep, model_name: ModelNameQuery = None) -> AutoRetrainConfigList:
     """The defaults and every model's own settings (or the settings that apply to one model)."""
     defaults = await configs.get(session, model_name=DEFAULT_MODEL)
     if model_name is not None:
@@ -50,14 +45,14 @@ async def update_auto_retrain_config(body: AutoRetrainConfigUpdate, session: Ses
 
 @router.post("/auto-retrain/trigger/{model_name}", response_model=RetrainRequestRead)
 async def trigger_retrain(
-    model_name: ModelPath,
+    model_name: ModelNamePath,
     body: RetrainTrigger,
     session: SessionDep,
     analytics: AnalyticsDep,
     background: BackgroundTasks,
 ) -> RetrainRequestRead:
     """Ask for a retrain now: queued (and started in the background), or skipped with the reason."""
-    row = await retrain.request(
+    row = await retrain.create_request(
         session, analytics, model_name=model_name, trigger="manual", reason=body.reason, force=body.force
     )
     if row.status == "queued":
@@ -78,7 +73,7 @@ async def get_retrain_queue(session: SessionDep) -> RetrainQueue:
 @router.get("/auto-retrain/history", response_model=RetrainHistory)
 async def get_retrain_history(
     session: SessionDep,
-    model_name: Annotated[str | None, Query(pattern=MODEL_NAME)] = None,
+    model_name: ModelNameQuery = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> RetrainHistory:

@@ -1,0 +1,1 @@
+"""Request and response models of the analytics service, one module per concept."""

@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlsec.services.analytics.schemas.config import (
+from mlsec.core.limits import ModelName
+from mlsec.services.analytics.schemas.configs import (
     Correction,
     DriftSettings,
     FeatureDriftConfig,
@@ -18,8 +19,6 @@ from mlsec.services.analytics.schemas.config import (
 
 FeatureName = str
 Value = float | int | str | bool | None
-MODEL_NAME = r"^[A-Za-z0-9][\w.\-]{0,99}$"
-CONFIG_NAME = r"^(\*|[A-Za-z0-9][\w.\-]{0,99})$"
 
 
 class DriftOptions(BaseModel):
@@ -34,7 +33,7 @@ class DriftOptions(BaseModel):
     drift_share: float = Field(0.5, gt=0, le=1)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     features: dict[FeatureName, FeatureDriftConfig] = Field(default_factory=dict, max_length=1000)
-    model_name: str | None = Field(None, pattern=MODEL_NAME, description="File the run under this model.")
+    model_name: ModelName | None = Field(None, description="File the run under this model.")
     store: bool = Field(True, description="Keep the run in /drift/history.")
 
 

@@ -12,18 +12,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
-from mlsec.core.limits import UtcDatetime
+from mlsec.core.limits import ModelName, ModelVersion, UtcDatetime
 from mlsec.core.strict import JsonFloat
 from mlsec.core.traffic import PRODUCTION, TrafficClass
 
-NAME_PATTERN = r"^[A-Za-z0-9][\w.\-]*$"
 # Clocks of the clients that send feedback are not ours: a prediction time this far ahead is accepted.
 CLOCK_SKEW = timedelta(seconds=60)
 MAX_WINDOW_HOURS = 24 * 90
 Average = Literal["binary", "macro"]
 ExportFormat = Literal["csv", "jsonl"]
 ExportPart = Literal["training", "holdout", "all"]
-"""Which side of the held-out split an export holds (see services/analytics/feedback_data.py)."""
+"""Which side of the held-out split an export holds (see services/analytics/service/feedback_data.py)."""
 
 
 def _integer_as_text(value: Any) -> Any:
@@ -42,8 +41,9 @@ Label = Annotated[
         {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 100}, {"type": "integer"}]}, "validation"
     ),
 ]
-ModelNameField = Annotated[str, Field(min_length=1, max_length=100, pattern=NAME_PATTERN)]
-VersionField = Annotated[str, Field(min_length=1, max_length=32, pattern=NAME_PATTERN)]
+StoredVersion = Annotated[ModelVersion, Field(max_length=32)]
+"""A model version as feedback stores it: the one version type of mlsec.core.limits, fitting its 32-character
+column."""
 
 
 class _Strict(BaseModel):
@@ -53,8 +53,8 @@ class _Strict(BaseModel):
 class FeedbackItem(_Strict):
     """One prediction with the label it should have had."""
 
-    model_name: ModelNameField
-    model_version: VersionField
+    model_name: ModelName
+    model_version: StoredVersion
     prediction: Label
     true_label: Label
     score: JsonFloat | None = Field(None, ge=0, le=1, description="P(positive class) for binary models.")

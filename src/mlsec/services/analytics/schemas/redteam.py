@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from mlsec.core.limits import MAX_INT32, Count32
+from mlsec.core.limits import MAX_INT32, Count32, ModelName, ModelVersion
 from mlsec.ml.redteam import BASELINE, resolve_techniques
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
-SELECTOR_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"  # a version number or an alias, as the model API takes
-VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"  # a stored version: fits the 32-character column
 MAX_TECHNIQUES = 100
 MAX_EVADED_EXAMPLES = 200
 MAX_PROMPT_CHARS = 20_000
 RATE_TOLERANCE = 1e-6
 Source = Literal["run", "upload"]
+StoredVersion = Annotated[ModelVersion, Field(max_length=32)]
+"""A version as a run stores it: the one version type of mlsec.core.limits, fitting its 32-character column."""
 
 
 class _Strict(BaseModel):
@@ -40,8 +39,8 @@ def _rate_matches(rate: float, detected: int, attempts: int) -> bool:
 class RedTeamRunRequest(_Strict):
     """`POST /red-team/run`: which model version to attack, with which techniques, how many variants."""
 
-    model_name: str = Field(pattern=NAME_PATTERN, description="A model the model API serves.")
-    version: str | None = Field(None, pattern=SELECTOR_PATTERN, description="A version or alias; default: champion.")
+    model_name: ModelName = Field(description="A model the model API serves.")
+    version: ModelVersion | None = Field(None, description="A version or alias; default: champion.")
     techniques: list[str] | None = Field(
         None, min_length=1, max_length=MAX_TECHNIQUES, description="Technique names; default: every technique."
     )
@@ -122,8 +121,8 @@ class RedTeamReportIn(_Strict):
 class RedTeamResultsRequest(_Strict):
     """`POST /red-team/results`: a run made elsewhere (`mlsec redteam`), stored as it was reported."""
 
-    model_name: str = Field(pattern=NAME_PATTERN)
-    model_version: str = Field(pattern=VERSION_PATTERN)
+    model_name: ModelName
+    model_version: StoredVersion
     report: RedTeamReportIn
 
 

@@ -1,4 +1,4 @@
-"""Auto-retrain and promotion requests and answers."""
+"""Auto-retrain requests and answers: triggers, the queue, the history and the config listing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlsec.services.analytics.schemas.config import MonitoringConfigRead
+from mlsec.services.analytics.schemas.configs import MonitoringConfigRead
 
 
 class RetrainTrigger(BaseModel):
@@ -51,43 +51,3 @@ class RetrainHistory(BaseModel):
 class AutoRetrainConfigList(BaseModel):
     defaults: MonitoringConfigRead
     models: list[MonitoringConfigRead]
-
-
-class PromotionEvaluate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    challenger_version: str | None = Field(None, pattern=r"^[0-9]{1,12}$", description="Default: the challenger alias.")
-    promote: bool = Field(True, description="False: evaluate and record only, never move the alias.")
-
-
-class PromotionRecordRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    created_at: datetime
-    model_name: str
-    action: str = Field(description="promoted, rejected or observed.")
-    champion_before: str | None
-    champion_after: str | None
-    challenger_version: str | None
-    actor: str
-    retrain_request_id: int | None
-    drift_run_id: int | None
-    summary: str
-    evidence: dict[str, Any]
-
-
-class PromotionLedger(BaseModel):
-    model_name: str
-    records: list[PromotionRecordRead]
-    total: int
-    limit: int
-    offset: int
-
-
-class ChampionAt(BaseModel):
-    model_name: str
-    at: datetime
-    version: str | None
-    since: datetime
-    record: PromotionRecordRead

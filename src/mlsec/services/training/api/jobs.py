@@ -4,21 +4,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Query
 
-from mlsec.core.app import SessionDep
-from mlsec.core.limits import Offset
+from mlsec.core.limits import ModelNameQuery, Offset
 from mlsec.core.openapi import error_responses
-from mlsec.services.training import configs, jobs
-from mlsec.services.training.dependencies import TrainingDep
-from mlsec.services.training.errors import ConfigNotFoundError
+from mlsec.services.training.dependencies import SessionDep, TrainingDep
 from mlsec.services.training.models import TrainingJob
-from mlsec.services.training.schemas import (
-    JobDetail,
-    JobList,
-    JobRead,
-    JobStatus,
-    RetrainRequest,
-    TrainRequest,
-)
+from mlsec.services.training.schemas.jobs import JobDetail, JobList, JobRead, JobStatus, RetrainRequest, TrainRequest
+from mlsec.services.training.service import configs, jobs
 
 router = APIRouter(prefix="/training", tags=["training"])
 
@@ -33,7 +24,7 @@ def _detail(job: TrainingJob, training: TrainingDep) -> JobDetail:
 async def get_jobs(
     session: SessionDep,
     status: JobStatus | None = None,
-    model_name: Annotated[str | None, Query(max_length=100)] = None,
+    model_name: ModelNameQuery = None,
     kind: Annotated[str | None, Query(pattern="^(train|retrain)$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
@@ -63,10 +54,10 @@ async def train_model(
     request: TrainRequest, session: SessionDep, training: TrainingDep, background: BackgroundTasks
 ) -> JobDetail:
     """Queue a training job; fields left out come from the model's stored config."""
-    config = configs.merge(await configs.get_or_none(session, model_name=request.model_name), request)
+    config = configs.merge(await configs.get(session, model_name=request.model_name), request)
     job = await jobs.create(session, model_name=request.model_name, kind="train", config=config)
     if request.save_config:
-        await configs.put(session, model_name=request.model_name, config=config)
+        await configs.update(session, model_name=request.model_name, config=config)
     background.add_task(training.submit, job.id)
     return _detail(job, training)
 
@@ -76,10 +67,8 @@ async def retrain_model(
     request: RetrainRequest, session: SessionDep, training: TrainingDep, background: BackgroundTasks
 ) -> JobDetail:
     """Queue a retraining: the stored config, the newest data, and labelled feedback when there is some."""
-    config = await configs.get_or_none(session, model_name=request.model_name)
-    if config is None:
-        raise ConfigNotFoundError(request.model_name)
-    job = await jobs.create(session, model_name=request.model_name, kind="retrain", config=config)
+    stored = await configs.get_or_raise(session, model_name=request.model_name)
+    job = await jobs.create(session, model_name=request.model_name, kind="retrain", config=stored.config)
     jobs.append_log(job, f"retrain requested: {request.reason}", limit=training.settings.max_log_lines)
     background.add_task(training.submit, job.id)
     return _detail(job, training)

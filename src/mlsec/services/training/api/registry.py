@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from mlsec.core.limits import ModelNamePath
 from mlsec.core.openapi import error_responses
 from mlsec.services.training.dependencies import TrainingDep
-from mlsec.services.training.registry import CHALLENGER, CHAMPION, ModelInfo, VersionInfo
-from mlsec.services.training.schemas import (
+from mlsec.services.training.schemas.registry import (
     LatestModelList,
     LatestModelRead,
     ModelList,
@@ -16,6 +16,7 @@ from mlsec.services.training.schemas import (
     RegistryModelRead,
     RegistryRead,
 )
+from mlsec.services.training.service.registry import CHALLENGER, CHAMPION, ModelInfo, VersionInfo
 
 router = APIRouter(prefix="/models", tags=["models"], responses=error_responses(503))  # MLflow not read yet
 Refresh = Annotated[bool, Query(description="Read MLflow now instead of the cached snapshot.")]
@@ -52,16 +53,16 @@ async def get_models(training: TrainingDep, refresh: Refresh = False) -> ModelLi
     """Every registered model with its champion, challenger and latest version."""
     if refresh:
         await training.registry.refresh()
-    models = [_model(m) for m in training.registry.models()]
+    models = [_model(m) for m in training.registry.get_all()]
     return ModelList(models=models, count=len(models), refreshed_at=training.registry.refreshed_at)
 
 
 @router.get("/models/{model_name}", response_model=RegistryModelRead)
-async def get_model(model_name: str, training: TrainingDep, refresh: Refresh = False) -> RegistryModelRead:
+async def get_model(model_name: ModelNamePath, training: TrainingDep, refresh: Refresh = False) -> RegistryModelRead:
     """One registered model with all its versions; 404 when it is not registered."""
     if refresh:
         await training.registry.refresh()
-    model = training.registry.get(model_name)
+    model = training.registry.get_or_raise(model_name)
     return RegistryModelRead(**_model(model).model_dump(), versions=[_version(v) for v in model.versions])
 
 
@@ -72,7 +73,7 @@ async def get_model_registry(training: TrainingDep, refresh: Refresh = False) ->
         await training.registry.refresh()
     models = [
         RegistryModelRead(**_model(m).model_dump(), versions=[_version(v) for v in m.versions])
-        for m in training.registry.models()
+        for m in training.registry.get_all()
     ]
     return RegistryRead(
         models=models,
@@ -97,7 +98,7 @@ async def get_latest_models(training: TrainingDep, refresh: Refresh = False) -> 
             created_at=v.created_at,
             tags=v.tags,
         )
-        for m in training.registry.models()
+        for m in training.registry.get_all()
         if m.versions
         for v in m.versions[:1]
     ]

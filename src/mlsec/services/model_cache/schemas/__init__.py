@@ -1,0 +1,1 @@
+"""Request and response models of the model cache, one module per concept."""
