@@ -13,17 +13,15 @@ the default alias is tried at every poll, but reported once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 
 import anyio
 import anyio.to_thread
 
+from mlsec.core.background import Periodic
 from mlsec.serving.errors import ModelLoadError, RegistryUnavailableError, ServingError
 from mlsec.serving.registry import registered_champions, resolve_version
 from mlsec.serving.repository import ModelRepository
 
-logger = logging.getLogger("mlsec.serving.preload")
 PRELOAD_CONCURRENCY = 4
 
 
@@ -32,11 +30,14 @@ class Preloader:
 
     def __init__(self, repository: ModelRepository, *, champion_poll_seconds: float = 30.0):
         self.repository = repository
-        self.champion_poll_seconds = champion_poll_seconds
         self._lock = asyncio.Lock()
         self._registry_down = False
         self._unresolved: set[str] = set()  # names that had no version at the default alias
-        self._task: asyncio.Task[None] | None = None
+        self._schedule = Periodic("serving-preload-poll", self._scheduled_poll, interval=champion_poll_seconds)
+
+    @property
+    def champion_poll_seconds(self) -> float:
+        return self._schedule.interval
 
     @property
     def active(self) -> bool:
@@ -77,25 +78,15 @@ class Preloader:
         self._registry_down = False
 
     def start(self) -> None:
-        """Poll every `champion_poll_seconds` while the policy preloads."""
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="serving-preload-poll")
+        """Poll every `champion_poll_seconds` while the policy preloads (a failed poll is logged, the next runs)."""
+        self._schedule.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._schedule.stop()
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.champion_poll_seconds)
-            if self.active:
-                try:
-                    await self.poll()
-                except Exception:  # a bug in one poll must not end the polling
-                    logger.exception("serving.preload_poll_failed")
+    async def _scheduled_poll(self) -> None:
+        if self.active:  # the policy is read at every round: it may stop or start preloading meanwhile
+            await self.poll()
 
     async def _wanted(self) -> list[str]:
         repository = self.repository

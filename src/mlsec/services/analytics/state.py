@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,11 +10,10 @@ from typing import Any
 
 from mlsec.client import MainAPIClient
 from mlsec.core.app import ServiceContext
+from mlsec.core.background import BackgroundTasks
 from mlsec.services.analytics.service.notify import Notifier
 from mlsec.services.analytics.service.references import ReferenceCache
 from mlsec.services.analytics.settings import AnalyticsSettings
-
-logger = logging.getLogger("mlsec.analytics")
 
 
 @dataclass
@@ -28,25 +25,14 @@ class Analytics:
     sdk: MainAPIClient
     notifier: Notifier
     references: ReferenceCache = field(default_factory=ReferenceCache)
-    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    background: BackgroundTasks = field(default_factory=lambda: BackgroundTasks("analytics"))
     last_check_at: datetime | None = None
     retrain_worker: asyncio.Task[Any] | None = None
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
         """Run work in the background, kept referenced until done; a failure is logged, never lost."""
-        task = asyncio.create_task(coroutine, name=name)
-        self.tasks.add(task)
-        task.add_done_callback(self._finished)
-        return task
-
-    def _finished(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            logger.error("analytics.task.failed", extra={"task": task.get_name(), "error_type": type(exc).__name__})
+        return self.background.spawn(coroutine, name)
 
     async def close(self) -> None:
-        for task in list(self.tasks):
-            task.cancel()
-        for task in list(self.tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        """Cancel the background work (the monitor, the retrain worker) and wait until it has stopped."""
+        await self.background.close()

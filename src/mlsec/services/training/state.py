@@ -3,7 +3,6 @@ database and to the gateway's `training` topic."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import logging
@@ -44,7 +43,6 @@ class TrainingService:
         private_dir(self.datasets_root)
         self.registry = RegistryView(ctx.settings.mlflow_uri, refresh_seconds=settings.registry_refresh_seconds)
         self.runner = LocalProcessRunner(workers=settings.workers, on_message=self.record)
-        self._background: list[asyncio.Task[None]] = []
 
     @property
     def tracking_uri(self) -> str:
@@ -64,7 +62,7 @@ class TrainingService:
         for job in queued:
             await self.submit(job.id)
         self.ctx.startup.run("registry", self.registry.read, state="reading")
-        self.spawn(self.registry.run(), "training-registry-refresh")
+        self.registry.start()
 
     async def _terminate_runs(self, run_ids: list[str]) -> None:
         """Mark the MLflow runs of interrupted jobs KILLED; raises while MLflow fails (those left are retried)."""
@@ -72,14 +70,8 @@ class TrainingService:
             await anyio.to_thread.run_sync(terminate_run, self.tracking_uri, run_ids[0])
             run_ids.pop(0)
 
-    def spawn(self, coroutine: Any, name: str) -> None:
-        """Run a background task for the lifetime of the service."""
-        self._background.append(asyncio.create_task(coroutine, name=name))
-
     async def stop(self) -> None:
-        for task in self._background:
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await self.registry.stop()
         await self.runner.close()
         async with self.ctx.db.session() as session:
             interrupted, _ = await jobs.interrupt_unfinished(session)

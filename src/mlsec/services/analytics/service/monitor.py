@@ -10,12 +10,14 @@ the others; the reason is logged.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mlsec.client import ServiceCallError
+from mlsec.core.background import Periodic
 from mlsec.core.errors import MlsecError, ServiceUnavailableError
 from mlsec.services.analytics.models import DriftAlert, DriftRun
 from mlsec.services.analytics.schemas.drift import (
@@ -204,13 +206,13 @@ async def run_once(analytics: Analytics, *, strict: bool = False) -> None:
 
 
 async def run_schedule(analytics: Analytics) -> None:
-    """Forever: a round every interval, after the first round (the start-up task "monitor") has succeeded. A
-    failing round is logged and the next one runs."""
+    """Until cancelled (the service stops): a round every interval, after the first round (the start-up task
+    "monitor") has succeeded. A failing round is logged and the next one runs on time (core.background)."""
     await analytics.ctx.startup.wait("monitor")
     interval = analytics.settings.monitor_interval_seconds
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await run_once(analytics)
-        except Exception as exc:  # a bug or an outage in one round must not end monitoring
-            logger.error("analytics.monitor.round_failed", extra={"error_type": type(exc).__name__})
+    schedule = Periodic("drift-monitor", functools.partial(run_once, analytics), interval=interval)
+    schedule.start()
+    try:
+        await asyncio.Event().wait()  # never set: the schedule runs until this task is cancelled
+    finally:
+        await schedule.stop()

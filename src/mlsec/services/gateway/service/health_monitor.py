@@ -11,13 +11,13 @@ A failing check is logged and counted and the loop goes on: the last known state
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter
+
+from mlsec.core.background import Periodic
 
 TOPIC = "health"
 SNAPSHOT = "health.snapshot"
@@ -65,15 +65,18 @@ class HealthMonitor:
             raise ValueError("timeout must be positive")
         self._check = check
         self._publish = publish
-        self.interval = interval
         self.timeout = timeout or interval  # a check slower than the interval counts as failed
         self.metrics = HealthMonitorMetrics(registry) if registry is not None else None
         self._state: dict[str, str] | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._schedule = Periodic("gateway-health-monitor", self.poll, interval=interval, first_at_once=True)
         self.polls = 0
         self.failures = 0
         self.published = 0
         self.publish_failures = 0
+
+    @property
+    def interval(self) -> float:
+        return self._schedule.interval
 
     @property
     def current(self) -> dict[str, str]:
@@ -82,21 +85,10 @@ class HealthMonitor:
 
     def start(self) -> None:
         """Start polling in the background (inside the app's lifespan); the first poll runs at once."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="gateway-health-monitor")
+        self._schedule.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            started = time.monotonic()
-            await self.poll()
-            await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
+        await self._schedule.stop()
 
     async def poll(self) -> int:
         """Check once and publish what changed; returns the number of events published. Never raises."""

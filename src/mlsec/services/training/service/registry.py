@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import anyio
 
+from mlsec.core.background import Periodic
 from mlsec.services.training.errors import ModelNotFoundError, RegistryUnavailableError
 
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
@@ -102,11 +103,15 @@ class RegistryView:
 
     def __init__(self, tracking_uri: str, *, refresh_seconds: float):
         self.tracking_uri = tracking_uri
-        self.refresh_seconds = refresh_seconds
+        self._refresher = Periodic("training-registry-refresh", self.refresh, interval=refresh_seconds)
         self._snapshot: dict[str, ModelInfo] | None = None
         self.refreshed_at: datetime | None = None
         self.last_error: str | None = None
         self._lock = asyncio.Lock()
+
+    @property
+    def refresh_seconds(self) -> float:
+        return self._refresher.interval
 
     async def read(self) -> None:
         """Read the registry now; on failure keep the last snapshot, remember why and raise
@@ -126,11 +131,13 @@ class RegistryView:
         with contextlib.suppress(RegistryUnavailableError):
             await self.read()
 
-    async def run(self) -> None:
-        """Refresh every `refresh_seconds`, forever (cancel to stop); the first read is the caller's."""
-        while True:
-            await asyncio.sleep(self.refresh_seconds)
-            await self.refresh()
+    def start(self) -> None:
+        """Refresh every `refresh_seconds` until `stop`; the first read is the caller's."""
+        self._refresher.start()
+
+    async def stop(self) -> None:
+        """Stop refreshing, waiting for a read in progress to unwind."""
+        await self._refresher.stop()
 
     def get_all(self) -> list[ModelInfo]:
         """Every registered model, by name; 503 until the registry has been read once."""
