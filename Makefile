@@ -27,13 +27,13 @@ up: install
 	$(RUN) mlsec up
 
 lint: install
-	$(RUN) ruff check src tests benchmarks
-	$(RUN) ruff format --check src tests benchmarks
+	$(RUN) ruff check src tests benchmarks scripts
+	$(RUN) ruff format --check src tests benchmarks scripts
 	$(RUN) lint-imports
 
 format: install
-	$(RUN) ruff check --fix src tests benchmarks
-	$(RUN) ruff format src tests benchmarks
+	$(RUN) ruff check --fix src tests benchmarks scripts
+	$(RUN) ruff format src tests benchmarks scripts
 
 typecheck: install
 	$(RUN) mypy

@@ -1,4 +1,4 @@
-"""Shared fixtures: isolated settings, and the real PostgreSQL and Redis when they are available.
+"""Shared fixtures: isolated settings, the real PostgreSQL and Redis when they are available, the session's platform.
 
 PostgreSQL and Redis tests run when MLSEC_TEST_POSTGRES_URL / MLSEC_TEST_REDIS_URL are set; they
 are skipped with a message otherwise, and fail instead when MLSEC_REQUIRE_SERVICES=1 (CI).
@@ -7,7 +7,10 @@ are skipped with a message otherwise, and fail instead when MLSEC_REQUIRE_SERVIC
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from mlsec.core.settings import Settings, postgres_url_for_database
+from tests.platform_support import READY_LINE, Platform, Running, platform_env
 
 # Variables Settings reads; cleared so a developer's shell cannot change what the tests see.
 _SETTINGS_ENV = (
@@ -197,3 +201,20 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """The one platform `mlsec up` runs for the session (tests/browser, then tests/e2e/test_up*.py: see Platform)."""
+    home = tmp_path_factory.mktemp("platform") / "home"
+    env = platform_env(home)
+    running = Running(["up"], env, cwd=home.parent)
+    try:
+        assert running.wait_for_line(READY_LINE, timeout=180), running.output[-3000:]
+        yield Platform(running, env, home)
+    finally:
+        if running.process.poll() is None:  # test_up_stop.py did not run
+            running.process.send_signal(signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                running.wait(timeout=60)
+        running.close()

@@ -17,8 +17,9 @@ from mlsec.core.services import SERVICES, ServiceSpec
 from mlsec.core.settings import Settings
 
 _PARAMETER = re.compile(r"\{[^}/]+\}")
-# The gateway's own routes that are not an API to call from Python: the live channel is a WebSocket.
-GATEWAY_ONLY = frozenset[tuple[str, str]]()
+# The gateway's own routes that are not an API to call from Python: the dashboard's browser session (a cookie and
+# its CSRF token; a program uses POST /auth/token or its API key instead).
+GATEWAY_ONLY = frozenset({("POST", "/auth/session"), ("GET", "/auth/session"), ("DELETE", "/auth/session")})
 
 
 def _routes(app: FastAPI) -> set[tuple[str, str]]:

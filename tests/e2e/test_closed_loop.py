@@ -24,7 +24,7 @@ import pytest
 from mlsec.client import MainAPIClient
 from tests.api.training.conftest import prompts_csv
 from tests.conftest import make_settings
-from tests.e2e.conftest import Running, platform_env
+from tests.platform_support import Running, platform_env
 
 pytestmark = pytest.mark.e2e
 MODEL = "loop-detector"

@@ -24,7 +24,7 @@ from websockets.asyncio.client import connect
 from mlsec.core.auth import read_credentials
 from mlsec.core.services import SERVICES
 from tests.api.conftest import register
-from tests.e2e.conftest import Running, platform_client, platform_env
+from tests.platform_support import Running, platform_client, platform_env
 from tests.servers import MlflowServer
 
 pytestmark = pytest.mark.e2e

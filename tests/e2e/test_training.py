@@ -20,7 +20,7 @@ from mlsec.core.http import create_http_client
 from mlsec.core.settings import Settings
 from tests.api.training.conftest import prompts_csv
 from tests.conftest import make_settings
-from tests.e2e.conftest import Running, platform_env
+from tests.platform_support import Running, platform_env
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,7 @@ from mlflow import MlflowClient
 from mlsec.core.auth import read_credentials
 from mlsec.core.service_token import SERVICE_TOKEN_HEADER
 from mlsec.core.services import SERVICES
-from tests.e2e.conftest import Platform, Running, platform_client, platform_env
+from tests.platform_support import Platform, Running, platform_client, platform_env
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ import socket
 import psutil
 import pytest
 
-from tests.e2e.conftest import Platform
+from tests.platform_support import Platform
 
 pytestmark = pytest.mark.e2e
 

@@ -115,6 +115,13 @@ class MLflowClient(BaseClient):
         """`GET /api/2.0/mlflow/model-versions/get`."""
         return dict(await self.get_json(f"{API}/model-versions/get", params={"name": name, "version": version}))
 
+    @endpoint("GET", "/get-artifact")
+    async def get_artifact(self, run_id: str, path: str) -> bytes:
+        """`GET /get-artifact`: one artifact file of a run, as stored (a plot's PNG, a report); the route the MLflow
+        UI itself downloads with, outside the REST API."""
+        response = await self.request("GET", "/get-artifact", params={"run_uuid": run_id, "path": path})
+        return response.content
+
     @endpoint("GET", f"{API}/artifacts/list")
     async def list_artifacts(self, run_id: str, *, path: str | None = None) -> dict[str, Any]:
         """`GET /api/2.0/mlflow/artifacts/list`."""

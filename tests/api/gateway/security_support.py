@@ -82,3 +82,12 @@ async def running_gateway(
         key = read_credentials(credentials_path(settings))
         assert key is not None
         yield Gateway(app=app, http=http, admin_key=key)
+
+
+async def sign_in_as(gateway: Gateway, role: Role) -> str:
+    """Sign the gateway's client in to the dashboard (its cookie jar keeps the session) with a key of `role`
+    (the admin key for admin); the session's CSRF token."""
+    key = gateway.admin_key if role == Role.ADMIN else await gateway.new_key(role)
+    response = await gateway.http.post("/auth/session", json={"api_key": key})
+    assert response.status_code == 200, response.text
+    return str(response.json()["csrf_token"])

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from mlsec.client import MainAPIClient
 from mlsec.core.app import ServiceContext, create_service_app
@@ -15,6 +16,7 @@ from mlsec.core.middleware import BodyLimit
 from mlsec.core.openapi import declare_errors
 from mlsec.core.services import get_spec
 from mlsec.core.settings import Settings, load_settings
+from mlsec.dashboard import STATIC_DIR
 from mlsec.services.gateway.api import routers
 from mlsec.services.gateway.api.live import router as live_router
 from mlsec.services.gateway.api.relay import add_proxy_routes
@@ -77,6 +79,7 @@ def create_app(settings: Settings | None = None, gateway_settings: GatewaySettin
     add_proxy_routes(app, admit)  # the forwarded routes, and the relay's lane in front of them (api/relay.py)
     if own.auth_enabled:
         declare_errors(app, guard_errors)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")  # the dashboard's files (public)
     install_cors(app, own)
     app.state.gateway_settings = own
     proxy_metrics = ProxyMetrics(app.state.metrics.registry)

@@ -68,6 +68,12 @@ class GatewaySettings(ServiceSettings):
         description="HS256 key of the gateway's tokens (>= 32 bytes); unset: generated once, kept in its database.",
     )
     jwt_ttl_seconds: int = Field(3600, ge=60, le=7 * 86_400, description="Lifetime of a token from POST /auth/token.")
+    session_ttl_seconds: int = Field(
+        8 * 3600, ge=300, le=7 * 86_400, description="Lifetime of a dashboard sign-in (its HttpOnly session cookie)."
+    )
+    session_cookie_secure: bool = Field(
+        False, description="Mark the session cookie Secure (always so when the request came over HTTPS)."
+    )
     rate_limit_viewer: str = Field("600/minute", description="Requests per viewer key or user (sliding window).")
     # Operator keys are what applications predict with: sized for serving traffic, not for dashboards.
     rate_limit_operator: str = Field("60000/minute", description="Requests per operator key or user.")

@@ -39,6 +39,17 @@ class TokenRead(BaseModel):
     role: Role
 
 
+class SessionRead(BaseModel):
+    """A dashboard session: who is signed in, and the CSRF token its writes carry (the session token itself
+    travels only in the HttpOnly cookie)."""
+
+    subject: str
+    role: Role
+    kind: PrincipalKind
+    csrf_token: str | None = Field(description="Send as X-CSRF-Token on every write; null without a session cookie.")
+    expires_in: int | None = Field(None, description="Seconds until the session ends (on sign-in).")
+
+
 class PrincipalRead(BaseModel):
     subject: str
     role: Role

@@ -13,6 +13,7 @@ replicas follow within `auth_cache_seconds`.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import logging
@@ -189,17 +190,23 @@ class Authenticator:
 
     # --- tokens ---
 
-    def issue(self, principal: Principal) -> str:
-        """A signed token for a verified principal."""
+    def issue(self, principal: Principal, *, ttl_seconds: int | None = None) -> str:
+        """A signed token for a verified principal (lifetime: `jwt_ttl_seconds` unless given)."""
         kind: PrincipalKind = "api_key" if principal.kind == "api_key" else "user"
         return issue_token(
             principal.subject,
             principal.role,
             self._jwt_secret,
-            self.settings.jwt_ttl_seconds,
+            ttl_seconds or self.settings.jwt_ttl_seconds,
             kind=kind,
             key_id=principal.key_id,
         )
+
+    def csrf_token(self, session_token: str) -> str:
+        """The CSRF token that goes with a session: derived from it with the token key, so nothing is stored and
+        a page can only know it if the server rendered it for that session."""
+        digest = hmac.new(self._jwt_secret.encode(), b"csrf:" + session_token.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
     async def authenticate(self, credential: str, *, guard: Guard | None = None) -> Principal | None:
         """A bearer credential: an API key (`mlsec_...`) or a JWT; None when it is not valid. A token's role

@@ -1,12 +1,13 @@
 """`authorize`, the app-wide dependency that guards every gateway route, and the WebSocket's check.
 
 For each request: find the matched route's template, look up what it needs (policy.py), identify
-the caller from `Authorization: Bearer <token or API key>`, `X-API-Key`, or the internal service
-token, refuse with 401 (no valid credential) or 403 (role too low), then count the request against
+the caller from `Authorization: Bearer <token or API key>`, `X-API-Key`, the internal service
+token, or the dashboard's session cookie (whose writes also need the CSRF token: session.py),
+refuse with 401 (no valid credential) or 403 (role too low), then count the request against
 the caller's rate limit (429 with Retry-After). The caller is left in `request.state.principal`.
 Being a dependency of the app, it applies to routes added later as well as to those here now.
 
-The check itself works on the ASGI scope alone (`admit`), so the relay's lane (proxy.py), which serves the
+The check itself works on the ASGI scope alone (`admit`), so the relay's lane (api/relay.py), which serves the
 forwarded routes without FastAPI's request and dependency machinery, runs exactly this guard too.
 """
 
@@ -26,6 +27,7 @@ from mlsec.core.ratelimit import RateDecision
 from mlsec.core.service_token import SERVICE_TOKEN_HEADER
 from mlsec.services.gateway.service.security.accounts import Guard
 from mlsec.services.gateway.service.security.policy import PUBLIC, requirement_for
+from mlsec.services.gateway.service.security.session import csrf_matches, needs_csrf, same_origin, session_token
 from mlsec.services.gateway.service.security.state import SecurityState
 
 API_KEY_HEADER = "X-API-Key"
@@ -105,7 +107,23 @@ async def identify(scope: Scope, security: SecurityState) -> Principal | None:
         if principal is None:
             raise UnauthorizedError(f"invalid {SERVICE_TOKEN_HEADER}")
         return principal
-    return None
+    return await _from_session(scope, security)
+
+
+async def _from_session(scope: Scope, security: SecurityState) -> Principal | None:
+    """The dashboard's caller, from its session cookie: a write must carry the session's CSRF token, a WebSocket
+    must come from this origin."""
+    token = session_token(scope)
+    if token is None:
+        return None
+    principal = await security.authenticator.authenticate(token)
+    if principal is None:
+        raise UnauthorizedError("the session has expired or was revoked: sign in again")
+    if scope["type"] == "websocket" and not same_origin(scope):
+        raise ForbiddenError("a session's WebSocket must come from the dashboard's own origin")
+    if needs_csrf(scope) and not csrf_matches(scope, security.authenticator.csrf_token(token)):
+        raise ForbiddenError("missing or invalid CSRF token: a write from a browser session needs X-CSRF-Token")
+    return principal
 
 
 def route_template(conn: Scope | HTTPConnection) -> str:
@@ -132,7 +150,7 @@ async def _check(scope: Scope, security: SecurityState) -> Principal | None:
     principal = await identify(scope, security)
     if principal is None:
         raise UnauthorizedError(
-            "authentication required: send Authorization: Bearer <token or API key>, or X-API-Key",
+            "authentication required: send Authorization: Bearer <token or API key>, or X-API-Key, or sign in",
             details={"required_role": str(need)},
         )
     if not role_allows(principal.role, need):

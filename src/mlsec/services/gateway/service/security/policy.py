@@ -58,8 +58,10 @@ RULES: tuple[Rule, ...] = (
     # --- public: probes, sign-in, API docs, the dashboard's own files ---
     *_rules(READ, ("/health/live", "/health/ready"), PUBLIC, "liveness and readiness probes"),
     *_rules(POST, ("/auth/token",), PUBLIC, "sign-in: trade an API key or a password for a token"),
+    *_rules(POST, ("/auth/session",), PUBLIC, "dashboard sign-in: a session cookie for a key or a password"),
     *_rules(READ, ("/docs", "/docs/**", "/openapi.json", "/redoc"), PUBLIC, "API documentation"),
-    *_rules(READ, ("/", "/static/**", "/dashboard-ui/**"), PUBLIC, "the web dashboard's page and files"),
+    *_rules(READ, ("/", "/static/**", "/ui/**"), PUBLIC, "the dashboard's pages (each checks the session) and files"),
+    *_rules(DELETE, ("/auth/session",), Role.VIEWER, "dashboard sign-out"),
     # --- admin: who may do what, configuration, irreversible privacy operations ---
     *_rules(None, ("/auth/keys", "/auth/keys/**"), Role.ADMIN, "API key management"),
     *_rules(None, ("/auth/users", "/auth/users/**"), Role.ADMIN, "user management"),
