@@ -109,9 +109,9 @@ class Pages:
         self.requested: list[str] = []
         self.frames: dict[Page, list[str]] = {}
 
-    def context(self) -> BrowserContext:
+    def context(self, viewport: ViewportSize | None = None) -> BrowserContext:
         """A fresh browser profile (its own cookies and storage), as a second person or browser would have."""
-        context = self.browser.new_context(base_url=self.base_url, viewport=VIEWPORT)
+        context = self.browser.new_context(base_url=self.base_url, viewport=viewport or VIEWPORT)
         self.contexts.append(context)
         return context
 

@@ -18,7 +18,7 @@ import uuid
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Locator, Page, expect
+from playwright.sync_api import BrowserContext, Locator, Page, ViewportSize, expect
 
 from mlsec.core.services import SERVICES
 from tests.browser.conftest import (
@@ -303,3 +303,27 @@ def test_every_page_of_the_nav_loads(pages: Pages, admin_key: str, capsys: pytes
                 screenshot(page, name)
     with capsys.disabled():  # measured, not judged: shown in the test output
         print(f"\npage load (page.goto to the load event, first and again, seconds): {json.dumps(timings)}")
+
+
+def test_every_page_fits_a_phone_and_is_reachable_by_keyboard(pages: Pages, admin_key: str) -> None:
+    """At a phone's width (390 px) no page scrolls sideways; the first Tab reaches the skip link, which moves
+    the focus to the page's content, and every control has a label a screen reader can read."""
+    page = pages.page(pages.context(ViewportSize(width=390, height=844)))
+    sign_in(page, api_key=admin_key)
+    for name in NAV_PAGES:
+        page.goto(f"/ui/{name}")
+        page.wait_for_selector(f'main[data-page="{name}"]')
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 1, f"{name} scrolls sideways by {overflow} px at 390 px"
+        unlabelled = page.evaluate(
+            """() => [...document.querySelectorAll('main input:not([type=hidden]), main select, main textarea')]
+                .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+                .map((el) => el.id || el.name || el.outerHTML.slice(0, 60))"""
+        )
+        assert unlabelled == [], f"{name}: inputs without a label: {unlabelled}"
+    page.goto("/ui/overview")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "content"
+    screenshot(page, "overview-phone")

@@ -261,3 +261,21 @@ async def test_a_model_without_feedback_says_so_rather_than_unavailable(
     performance = (await gateway.http.get("/ui/monitoring/partials/performance")).text
     assert "No labelled feedback for security-classifier in the last 7 days." in performance
     assert "unavailable" not in performance and chart(performance, "performance-chart")["series"] == []
+
+
+def test_the_feature_chart_follows_each_feature_check_by_check() -> None:
+    from mlsec.services.gateway.service.dashboard.monitoring import feature_chart
+
+    def run(at: str, **statistics: float) -> dict[str, Any]:
+        features = [
+            {"feature": name, "tests": [{"test": "ks", "statistic": value}]} for name, value in statistics.items()
+        ]
+        return {"created_at": at, "report": {"features": features}}
+
+    chart = feature_chart([run("2026-12-05T10:05:00Z", length=0.4), run("2026-12-05T10:00:00Z", length=0.1, score=0.2)])
+    assert chart["x"] == sorted(chart["x"]) and len(chart["x"]) == 2  # oldest first
+    assert chart["series"] == [
+        {"label": "length", "values": [0.1, 0.4]},
+        {"label": "score", "values": [0.2, None]},  # not compared in the later check: a gap, not a zero
+    ]
+    assert feature_chart([{"created_at": "not a time"}])["series"] == []

@@ -19,6 +19,7 @@ from mlsec.services.gateway.service.dashboard.pages import Page, View, gather_pa
 
 DRIFT_RUNS = 50
 ALERTS_SHOWN = 50
+FEATURE_RUNS = 12  # the latest checks read in full for the per-feature chart (one call each, concurrently)
 PERFORMANCE_HOURS = 24.0 * 7
 PERFORMANCE_BUCKETS = 28
 VERSIONS_CHARTED = 3
@@ -77,12 +78,42 @@ def drift_chart(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def feature_chart(details: list[dict[str, Any]]) -> dict[str, Any]:
+    """Oldest first, one series per feature: the statistic of its first test in each check (null where a check
+    did not compare that feature), so a person sees which feature moved, and when."""
+    ordered = sorted(
+        (d for d in details if epoch(d.get("created_at")) is not None), key=lambda d: epoch(d["created_at"]) or 0
+    )
+    per_run: list[dict[str, float]] = []
+    for run in ordered:
+        figures: dict[str, float] = {}
+        for feature in (run.get("report") or {}).get("features", []):
+            tests = feature.get("tests") or []
+            if tests and isinstance(tests[0].get("statistic"), int | float):
+                figures[str(feature.get("feature"))] = float(tests[0]["statistic"])
+        per_run.append(figures)
+    names = sorted({name for figures in per_run for name in figures})
+    return {
+        "x": [epoch(r["created_at"]) for r in ordered],
+        "series": [{"label": name, "values": [figures.get(name) for figures in per_run]} for name in names],
+        "yLabel": "test statistic",
+    }
+
+
 async def drift(view: View) -> dict[str, Any]:
     model = chosen_model(view)
     history = await part(view.sdk.analytics.get_drift_history(model_name=model, limit=DRIFT_RUNS))
     runs = (history.get("data") or {}).get("runs", [])
-    latest = await part(view.sdk.analytics.get_drift_run(int(runs[0]["id"]))) if runs and runs[0].get("id") else None
-    return {"model": model, "history": history, "latest": latest, "drift_chart": drift_chart(runs)}
+    ids = [int(run["id"]) for run in runs[:FEATURE_RUNS] if run.get("id")]
+    read = await asyncio.gather(*(part(view.sdk.analytics.get_drift_run(run_id)) for run_id in ids))
+    details = [answer["data"] for answer in read if "data" in answer]
+    return {
+        "model": model,
+        "history": history,
+        "latest": read[0] if read else None,
+        "drift_chart": drift_chart(runs),
+        "feature_chart": feature_chart(details),
+    }
 
 
 async def alerts(view: View) -> dict[str, Any]:
