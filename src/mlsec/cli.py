@@ -72,13 +72,24 @@ def up() -> None:
 def serve(
     service: Annotated[str, typer.Argument(help="Service name, e.g. model-api.")],
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Override the service's port.")] = None,
+    host: Annotated[str | None, typer.Option(help="Override the bind address (MLSEC_HOST).")] = None,
+    reload: Annotated[bool, typer.Option("--reload", help="Restart when the source changes (development).")] = False,
+    show_config: Annotated[
+        bool, typer.Option("--config", help="Print the effective configuration (secrets masked) and exit.")
+    ] = False,
 ) -> None:
     """Run one service in the foreground (how a distributed deployment runs them)."""
+    from mlsec.launcher.serve import describe
     from mlsec.launcher.serve import serve as serve_service
 
     settings, spec = _settings(), _spec(service)
+    if host is not None:
+        settings = settings.model_copy(update={"host": host})
     try:
-        serve_service(spec, settings, port=port)
+        if show_config:
+            console.print_json(json.dumps(describe(spec, settings, port=port)))
+            return
+        serve_service(spec, settings, port=port, reload=reload)
     except ConfigurationError as exc:
         fail(str(exc))
 

@@ -30,10 +30,15 @@ class MLflowClient(BaseClient):
 
     @endpoint("POST", f"{API}/experiments/search")
     async def search_experiments(
-        self, *, filter_string: str | None = None, max_results: int = 100, page_token: str | None = None
+        self,
+        *,
+        filter_string: str | None = None,
+        max_results: int = 100,
+        page_token: str | None = None,
+        view_type: str | None = None,
     ) -> dict[str, Any]:
-        """`POST /api/2.0/mlflow/experiments/search`."""
-        body = _present(filter=filter_string, max_results=max_results, page_token=page_token)
+        """`POST /api/2.0/mlflow/experiments/search`; `view_type`: ACTIVE_ONLY (the default), DELETED_ONLY, ALL."""
+        body = _present(filter=filter_string, max_results=max_results, page_token=page_token, view_type=view_type)
         return dict((await self.request("POST", f"{API}/experiments/search", json=body)).json())
 
     @endpoint("GET", f"{API}/experiments/get-by-name", cache="experiments")

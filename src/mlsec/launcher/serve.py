@@ -10,16 +10,20 @@ import os
 import signal
 import socket
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from mlsec.core.logging import configure_logging
 from mlsec.core.services import ServiceSpec
-from mlsec.core.settings import Settings
+from mlsec.core.settings import ServiceSettings, Settings, effective_settings, mask_url
 from mlsec.launcher.preflight import check_database, check_ports, check_redis
 
 PARENT_PID_ENV = "MLSEC_PARENT_PID"
+RELOAD_SERVICE_ENV = "MLSEC_RELOAD_SERVICE"
 
 
 class _Server(uvicorn.Server):
@@ -86,14 +90,75 @@ async def _serve(spec: ServiceSpec, settings: Settings, port: int) -> None:
         raise SystemExit(1)
 
 
-def serve(spec: ServiceSpec, settings: Settings, *, port: int | None = None) -> None:
-    """Check the configuration, then run the service until SIGINT or SIGTERM."""
+def serve(spec: ServiceSpec, settings: Settings, *, port: int | None = None, reload: bool = False) -> None:
+    """Check the configuration, then run the service until SIGINT or SIGTERM; with `reload`, under uvicorn's
+    reloader, which restarts it when a source file of the package changes (development only)."""
     configure_logging(spec.name, settings.log_level)
     if port is not None:
         settings = settings.model_copy(update={f"{spec.key}_port": port})
     check_ports(settings, [spec], mlflow=False)
+    if reload:
+        _serve_reloading(spec, settings)
+        return
     with event_loop_runner() as runner:
         runner.run(_serve(spec, settings, settings.port_for(spec)))
+
+
+def _serve_reloading(spec: ServiceSpec, settings: Settings) -> None:
+    # The reloader imports the app anew in a child process: what this command was given travels in the
+    # environment, which the child's settings read as usual.
+    os.environ[RELOAD_SERVICE_ENV] = spec.name
+    os.environ["MLSEC_HOST"] = settings.host
+    os.environ[f"MLSEC_{spec.key.upper()}_PORT"] = str(settings.port_for(spec))
+    uvicorn.run(
+        f"{__name__}:{reloaded_app.__name__}",
+        factory=True,
+        reload=True,
+        reload_dirs=[str(Path(__file__).resolve().parents[1])],
+        host=settings.host,
+        port=settings.port_for(spec),
+        log_config=None,
+        access_log=False,
+    )
+
+
+def reloaded_app() -> FastAPI:
+    """The app `--reload` serves: the service named in the environment, with the environment's settings."""
+    from mlsec.core.services import get_spec
+    from mlsec.core.settings import load_settings
+
+    return build_app(get_spec(os.environ[RELOAD_SERVICE_ENV]), load_settings())
+
+
+def describe(spec: ServiceSpec, settings: Settings, *, port: int | None = None) -> dict[str, Any]:
+    """The configuration the service would run with: the platform's settings and the service's own, every
+    secret masked (pydantic prints a SecretStr as asterisks)."""
+    if port is not None:
+        settings = settings.model_copy(update={f"{spec.key}_port": port})
+    own: dict[str, Any] = {}
+    name = f"mlsec.services.{spec.key}.settings"
+    try:
+        found = vars(importlib.import_module(name)).values()
+    except ModuleNotFoundError:  # a service with no settings of its own
+        found = {}.values()
+    for value in found:
+        if isinstance(value, type) and issubclass(value, ServiceSettings) and value.__module__ == name:
+            own[value.__name__] = _shown(value())
+    return {"service": spec.name, "url": settings.url_for(spec), "platform": effective_settings(settings), **own}
+
+
+def _shown(settings: ServiceSettings) -> dict[str, Any]:
+    """A service's own settings for display: secrets as ***, credentials in URLs masked."""
+    shown: dict[str, Any] = {}
+    for name, value in settings.model_dump(mode="json").items():
+        raw = getattr(settings, name)
+        if isinstance(raw, SecretStr):
+            shown[name] = "***"
+        elif isinstance(value, str) and "://" in value:
+            shown[name] = mask_url(value)
+        else:
+            shown[name] = value
+    return shown
 
 
 def event_loop_runner() -> asyncio.Runner:

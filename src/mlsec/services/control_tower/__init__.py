@@ -1,1 +1,2 @@
-"""The control tower (port 8010): MLflow models by stage, monitored models, experiments and runs."""
+"""The control tower (port 8010; seed 004's API, whose own port 8000 is the model API's): the MLflow registry at a
+glance, by stage, from a persisted snapshot refreshed in the background; monitored models; experiments and runs."""

@@ -25,6 +25,7 @@ from mlsec.client.batching import BatchClassifier, ClassifyError
 from mlsec.core.errors import ConflictError, NotFoundError, ServiceUnavailableError
 from mlsec.ml.promotion import PromotionCriteria, evaluate_promotion
 from mlsec.ml.redteam import SEED_PROMPTS, generate_attacks
+from mlsec.ml.registry import CHALLENGER, CHAMPION
 from mlsec.services.analytics.errors import model_api_error
 from mlsec.services.analytics.models import PromotionRecord
 from mlsec.services.analytics.schemas.configs import PromotionSettings
@@ -32,7 +33,6 @@ from mlsec.services.analytics.service import configs, feedback_data, redteam
 from mlsec.services.analytics.state import Analytics
 
 logger = logging.getLogger("mlsec.analytics.promotion")
-CHAMPION, CHALLENGER = "champion", "challenger"
 MIN_HOLDOUT_ROWS = 20
 PREDICT_BATCH = 256
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from mlsec.core.limits import ModelNamePath
 from mlsec.core.openapi import error_responses
+from mlsec.ml.registry import CHALLENGER, CHAMPION
 from mlsec.services.training.dependencies import TrainingDep
 from mlsec.services.training.schemas.registry import (
     LatestModelList,
@@ -16,7 +17,7 @@ from mlsec.services.training.schemas.registry import (
     RegistryModelRead,
     RegistryRead,
 )
-from mlsec.services.training.service.registry import CHALLENGER, CHAMPION, ModelInfo, VersionInfo
+from mlsec.services.training.service.registry import ModelInfo, VersionInfo
 
 router = APIRouter(prefix="/models", tags=["models"], responses=error_responses(503))  # MLflow not read yet
 Refresh = Annotated[bool, Query(description="Read MLflow now instead of the cached snapshot.")]

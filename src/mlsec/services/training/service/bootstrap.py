@@ -17,11 +17,12 @@ import httpx
 from sqlalchemy import select
 
 import mlsec
+from mlsec.ml.registry import CHAMPION
 from mlsec.services.training.errors import RegistryUnavailableError
 from mlsec.services.training.models import TrainingJob
 from mlsec.services.training.schemas.configs import TrainingConfigBody
 from mlsec.services.training.service import configs, datasets, jobs
-from mlsec.services.training.service.registry import CHAMPION, has_alias
+from mlsec.services.training.service.registry import has_alias
 from mlsec.services.training.state import TrainingService
 
 DEFAULT_MODEL = "security-classifier"

@@ -16,11 +16,10 @@ from datetime import UTC, datetime
 import anyio
 
 from mlsec.core.background import Periodic
+from mlsec.ml.registry import stage_of
 from mlsec.services.training.errors import ModelNotFoundError, RegistryUnavailableError
 
 _RUN_ID = re.compile(r"[0-9a-f]{32}")
-CHAMPION = "champion"
-CHALLENGER = "challenger"
 logger = logging.getLogger("mlsec.training.registry")
 
 
@@ -36,12 +35,8 @@ class VersionInfo:
 
     @property
     def stage(self) -> str:
-        """The seeds' stage names, derived from the aliases MLflow now recommends."""
-        if CHAMPION in self.aliases:
-            return "Production"
-        if CHALLENGER in self.aliases:
-            return "Staging"
-        return "None"
+        """The seeds' stage names, derived from the aliases MLflow now recommends (mlsec.ml.registry)."""
+        return stage_of(self.aliases)
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,8 @@ import pandas as pd
 from mlsec.core.logging import configure_logging
 from mlsec.core.process import die_with_parent
 from mlsec.ml.datasets import DatasetFormat, Task, load_dataset
+from mlsec.ml.registry import CHALLENGER, CHAMPION
 
-CHAMPION = "champion"
-CHALLENGER = "challenger"
 TRUSTED_PREFIXES = ("sklearn.", "mlsec.", "numpy.", "scipy.", "builtins.")
 logger = logging.getLogger("mlsec.training.worker")
 
