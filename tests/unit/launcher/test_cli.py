@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -10,6 +11,7 @@ from typer.testing import CliRunner
 from mlsec.cli import app
 from mlsec.core.migrations import head_revision
 from mlsec.core.services import SERVICES
+from tests.servers import free_port
 
 runner = CliRunner()
 
@@ -70,3 +72,32 @@ def test_db_upgrade_brings_every_database_to_head() -> None:
     for spec in SERVICES:
         assert f"{spec.name}: at {head_revision(spec.key)}" in result.stdout
     assert result.stdout.count(": at ") == len(SERVICES)
+
+
+def test_serve_config_prints_the_services_settings_with_secrets_masked(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "alice")
+    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "s3cret")
+    monkeypatch.setenv("CACHE_REFRESH_INTERVAL_MINUTES", "7")
+    result = runner.invoke(app, ["serve", "control-tower", "--config", "--host", "0.0.0.0", "--port", "9010"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["service"] == "control-tower" and shown["url"].endswith(":9010")
+    assert shown["platform"]["MLSEC_HOST"] == "0.0.0.0"
+    own = shown["ControlTowerSettings"]
+    assert (own["mlflow_username"], own["mlflow_password"], own["cache_refresh_interval_minutes"]) == (
+        "alice",
+        "***",
+        7,
+    )
+    assert "s3cret" not in result.stdout
+
+
+def test_serve_refuses_mock_data_in_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MLSEC_HOME", str(tmp_path))
+    monkeypatch.setenv("ENABLE_MOCK_DATA", "true")
+    monkeypatch.setenv("MLSEC_CONTROL_TOWER_PORT", str(free_port()))
+    result = runner.invoke(app, ["serve", "control-tower"])
+    assert result.exit_code == 2, result.output
+    assert "ENABLE_MOCK_DATA=true is refused" in result.output and "Traceback" not in result.output

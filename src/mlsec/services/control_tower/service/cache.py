@@ -80,6 +80,8 @@ class RegistryCache:
         """Install the snapshot kept on disk, if there is a whole one for this MLflow; whether one was."""
         if self.path is None:
             return False
+        if removed := files.remove_leftovers(self.path):
+            logger.info("snapshot.leftovers_removed", extra={"count": removed})
         kept = files.load(self.path)
         if kept is None:
             return False

@@ -107,6 +107,15 @@ def load(path: Path) -> Snapshot | None:
         return None
 
 
+def remove_leftovers(path: Path) -> int:
+    """Delete the temporary siblings a writer killed mid-write left behind (never the snapshot); how many."""
+    removed = 0
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        leftover.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
 def save(snapshot: Snapshot, path: Path) -> int:
     """Replace the file with the snapshot in one step (owner-only, synced, renamed); its size in bytes."""
     text = snapshot.model_dump_json()
