@@ -3,10 +3,10 @@
 Signing in (API key or password; an HttpOnly, SameSite=Strict session cookie, no secret in a URL or in
 storage), every service healthy on the overview, a text classified on Try it moving the overview's live
 counter in another tab without a reload, a training job's progress moving live to completion, the drift
-chart drawing real points after a drift check, a viewer seeing no write or admin control and a forged
-write refused, and every page of the nav loading (timings recorded, not judged). Every page's console
-errors fail the test that opened it (conftest.py). The DOM these tests read is the dashboard's contract
-(ids, classes and data- attributes), not its looks.
+chart drawing real points after a drift check, the registry listing the trained champion under Production,
+a viewer seeing no write or admin control and a forged write refused, and every page of the nav loading
+(timings recorded, not judged). Every page's console errors fail the test that opened it (conftest.py). The
+DOM these tests read is the dashboard's contract (ids, classes and data- attributes), not its looks.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from tests.browser.conftest import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
-NAV_PAGES = ("overview", "models", "try", "training", "monitoring", "redteam", "access")
+NAV_PAGES = ("overview", "models", "registry", "try", "training", "monitoring", "redteam", "access")
 TRAINED_MODEL = "browser-detector"  # not the default model: tests/e2e/test_up.py looks at that one's newest job
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 BENIGN = (
@@ -241,6 +241,21 @@ def test_a_drift_check_draws_real_points_on_the_drift_chart(pages: Pages, admin_
     page.click("#drift-check")
     expect(page.locator("#drift-chart")).to_have_attribute("data-points", re.compile(r"^[1-9]\d*$"), timeout=60_000)
     screenshot(page, "monitoring")
+
+
+def test_the_registry_lists_the_trained_champion_under_production(pages: Pages, admin_key: str) -> None:
+    """The control tower's view of the registry: the default model the platform trained is in Production (its
+    champion), and the snapshot says how fresh it is."""
+    page = pages.page()
+    sign_in(page, api_key=admin_key)
+    page.goto("/ui/registry")
+    expect(page.locator('main[data-page="registry"]')).to_be_visible()
+    champion = page.locator(f'#stage-production tr[data-model="{DEFAULT_MODEL}"]')
+    expect(champion).to_have_count(1, timeout=45_000)  # the parts refresh every 30 s and on promotions
+    expect(champion.locator(".alias-champion")).to_be_visible()
+    expect(page.locator('#snapshot-stats dd[data-stat="source"]')).to_have_text(re.compile(r"mlflow|file"))
+    expect(page.locator('[data-figure="production_models"] .value')).to_have_text(re.compile(r"^[1-9]"))
+    screenshot(page, "registry")
 
 
 def _create_user(api: httpx.Client, role: str) -> tuple[str, str]:

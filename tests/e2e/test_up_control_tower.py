@@ -34,7 +34,12 @@ def test_the_registry_through_the_gateway_kept_fresh_by_events(shared_platform: 
     gateway = f"{shared_platform.url('gateway')}/api/control-tower"
     key = read_credentials(shared_platform.home / "credentials")
     with httpx.Client(headers={"Authorization": f"Bearer {key}"}, timeout=30) as http:
-        champion = _until(lambda: [m for m in http.get(f"{gateway}/models").json() if m["name"] == MODEL], within=60)
+
+        def production() -> list[dict[str, Any]]:
+            answer = http.get(f"{gateway}/models")
+            return [m for m in answer.json() if m["name"] == MODEL] if answer.status_code == 200 else []
+
+        champion = _until(production, within=90)  # a cold start reads MLflow once it is up
         assert champion, "the default model is not listed as Production"
         assert champion[0]["stage"] == "Production" and "champion" in champion[0]["aliases"]
         assert champion[0]["metrics"]["f1"] > 0.85 and champion[0]["model_type"] == "classifier"
@@ -45,7 +50,9 @@ def test_the_registry_through_the_gateway_kept_fresh_by_events(shared_platform: 
         source = mlflow.get_model_version_by_alias(MODEL, "champion")
         name = "control-tower-e2e"
         mlflow.create_registered_model(name)
-        version = mlflow.create_model_version(name, source=str(source.source), run_id=source.run_id)
+        version = mlflow.create_model_version(
+            name, source=str(source.source), run_id=source.run_id, model_id=str(source.source).removeprefix("models:/")
+        )
         mlflow.set_registered_model_alias(name, "challenger", version.version)
         event = {"topic": "training", "type": "job.result", "source": "training", "payload": {"model_name": name}}
         with platform_client(shared_platform.env) as service:  # as a service publishes: with the run's token

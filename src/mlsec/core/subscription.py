@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
@@ -25,6 +26,7 @@ logger = logging.getLogger("mlsec.events.subscription")
 EventHandler = Callable[[Event], Awaitable[None]]
 FIRST_RETRY_SECONDS = 1.0
 LAST_RETRY_SECONDS = 30.0
+QUIET_SECONDS = 60.0
 
 
 class EventSubscription:
@@ -37,6 +39,7 @@ class EventSubscription:
         self.name = name
         self.connected = False
         self.received = 0
+        self._reached = False  # whether the current attempt got connected
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -53,17 +56,24 @@ class EventSubscription:
 
     async def _run(self) -> None:
         delay = FIRST_RETRY_SECONDS
+        failing_since: float | None = None
         while True:
+            self._reached = False
             try:
                 if self.settings.uses_redis_events:
                     await self._listen_redis()
                 else:
                     await self._listen_gateway()
-                delay = FIRST_RETRY_SECONDS  # the stream ended cleanly (a gateway restart): reconnect at once
+                delay, failing_since = FIRST_RETRY_SECONDS, None  # a clean end (a gateway restart): reconnect now
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log = logger.info if not self.connected and delay == FIRST_RETRY_SECONDS else logger.warning
+                if self._reached:
+                    delay, failing_since = FIRST_RETRY_SECONDS, None  # it was connected: a new outage
+                now = time.monotonic()
+                failing_since = failing_since or now
+                # A cold start has the gateway come up after the services: quiet for a minute, then a warning.
+                log = logger.info if now - failing_since < QUIET_SECONDS else logger.warning
                 log("events.subscription.lost", extra={"subscription": self.name, "error_type": type(exc).__name__})
                 self.connected = False
                 await asyncio.sleep(delay)
@@ -86,7 +96,7 @@ class EventSubscription:
         pubsub = redis.pubsub()
         try:
             await pubsub.subscribe(REDIS_CHANNEL)
-            self.connected = True
+            self.connected = self._reached = True
             async for message in pubsub.listen():
                 if message.get("type") == "message":
                     with contextlib.suppress(ValueError):
@@ -109,7 +119,7 @@ class EventSubscription:
                 message: dict[str, Any] = json.loads(raw)
                 kind = message.get("type")
                 if kind == "subscribed":
-                    self.connected = True
+                    self.connected = self._reached = True
                 elif kind == "event":
                     with contextlib.suppress(ValueError):
                         await self._deliver(Event.model_validate(message.get("event")))

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from mlsec.client import MainAPIClient
 from mlsec.client.mlflow import MLflowClient
 from mlsec.core.app import ServiceContext, create_service_app
-from mlsec.core.http import create_http_client
+from mlsec.core.http import BreakerRegistry, create_http_client
 from mlsec.core.services import get_spec
 from mlsec.core.settings import ConfigurationError, Settings, load_settings
 from mlsec.core.subscription import EventSubscription
@@ -22,10 +22,18 @@ from mlsec.services.control_tower.service.reader import RegistryReader
 from mlsec.services.control_tower.settings import MOCK_DATA_REFUSED, ControlTowerSettings
 from mlsec.services.control_tower.state import TOPICS, ControlTower
 
+MLFLOW_BREAKER_RESET_SECONDS = 5.0
+
 
 def _mlflow_client(ctx: ServiceContext, own: ControlTowerSettings) -> tuple[MLflowClient, httpx.AsyncClient]:
-    """MLflow's REST API through the resilient transport, with the seed's basic-auth credentials when set."""
-    http = create_http_client(ctx.settings, breakers=ctx.breakers)
+    """MLflow's REST API through the resilient transport, with the seed's basic-auth credentials when set.
+
+    Its circuit breaker is its own, with a short reset: the snapshot is read a few times an hour, so a breaker
+    that opened while MLflow was starting must not hold the first read back for the platform-wide 30 s."""
+    settings = ctx.settings
+    reset = min(settings.breaker_reset_timeout, MLFLOW_BREAKER_RESET_SECONDS)
+    breakers = BreakerRegistry(fail_max=settings.breaker_fail_max, reset_timeout=reset)
+    http = create_http_client(settings, breakers=breakers)
     if own.mlflow_username is not None:
         password = own.mlflow_password.get_secret_value() if own.mlflow_password else ""
         http.auth = httpx.BasicAuth(own.mlflow_username, password)

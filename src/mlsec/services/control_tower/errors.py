@@ -42,4 +42,4 @@ class RegistryUnavailableError(ServiceUnavailableError):
     """MLflow cannot be read and there is no snapshot to answer from."""
 
     def __init__(self, reason: str):
-        super().__init__(f"the MLflow registry is unavailable: {reason}", headers={"Retry-After": "5"})
+        super().__init__(f"the MLflow registry is unavailable: {reason}", headers={"Retry-After": "2"})

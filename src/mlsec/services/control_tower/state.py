@@ -3,6 +3,7 @@ analytics service's performance), the event subscription and its background work
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ logger = logging.getLogger("mlsec.control_tower")
 # gave it an alias), a promotion moved champion.
 REFRESHING_EVENTS = frozenset({("training", "job.result"), ("promotions", "promotion.promoted")})
 TOPICS = frozenset(topic for topic, _ in REFRESHING_EVENTS)
+FOLLOW_UP_SECONDS = 15.0  # after an event, when the full read that recounts experiments and runs follows
 
 
 @dataclass
@@ -43,6 +45,7 @@ class ControlTower:
     subscription: EventSubscription | None = None
     background: BackgroundTasks = field(default_factory=lambda: BackgroundTasks("control-tower"))
     started: float = field(default_factory=time.monotonic)
+    follow_up: asyncio.Task[None] | None = None
 
     def rebuild(self, snapshot: Snapshot | None = None) -> None:
         """Recompute the answers from the current snapshot and monitored set (after either changes)."""
@@ -65,10 +68,18 @@ class ControlTower:
         return self.views
 
     async def on_event(self, event: Event) -> None:
-        """Refresh the model an event names, in the background (the subscription keeps reading)."""
+        """Refresh the model an event names at once, in the background (the subscription keeps reading), then
+        everything once a little later: a new run also changes its experiment's run count, which only a full
+        read counts. Events in a burst share that one full read."""
         name = event.payload.get("model_name")
         if (event.topic, event.type) in REFRESHING_EVENTS and isinstance(name, str) and self.settings.enable_cache:
             self.background.spawn(self.cache.refresh_model(name), f"refresh-model:{name}")
+            if self.follow_up is None or self.follow_up.done():
+                self.follow_up = self.background.spawn(self._refresh_all_later(), "refresh-after-events")
+
+    async def _refresh_all_later(self) -> None:
+        await asyncio.sleep(FOLLOW_UP_SECONDS)
+        await self.cache.refresh_quietly()
 
     async def close(self) -> None:
         if self.subscription is not None:

@@ -1,6 +1,15 @@
 """The dashboard's pages, in the order of the navigation; a service's page joins this list when it is built."""
 
-from mlsec.services.gateway.service.dashboard import access, models, monitoring, overview, redteam, training, try_it
+from mlsec.services.gateway.service.dashboard import (
+    access,
+    models,
+    monitoring,
+    overview,
+    redteam,
+    registry,
+    training,
+    try_it,
+)
 from mlsec.services.gateway.service.dashboard.pages import Page, View
 
 PAGES: dict[str, Page] = {
@@ -8,6 +17,7 @@ PAGES: dict[str, Page] = {
     for page in (
         overview.PAGE,
         models.PAGE,
+        registry.PAGE,
         try_it.PAGE,
         training.PAGE,
         monitoring.PAGE,

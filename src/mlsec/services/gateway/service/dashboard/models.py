@@ -39,11 +39,11 @@ PREFERRED_METRICS = (
 COUNTS = ("_rows", "_count", "_samples")
 
 
-def _metric_order(name: str) -> tuple[int, str]:
+def metric_order(name: str) -> tuple[int, str]:
     return (PREFERRED_METRICS.index(name) if name in PREFERRED_METRICS else len(PREFERRED_METRICS), name)
 
 
-def _figure(name: str, value: float) -> float | int:
+def metric_figure(name: str, value: float) -> float | int:
     """MLflow keeps every metric as a float: counts (`train_rows`, ...) read better as integers."""
     return int(value) if name.endswith(COUNTS) and float(value).is_integer() else value
 
@@ -65,7 +65,7 @@ async def _run(view: View, run_id: str) -> dict[str, Any] | None:
     run = answer.get("run") or {}
     info, data = run.get("info") or {}, run.get("data") or {}
     metrics = {
-        str(m["key"]): _figure(str(m["key"]), m["value"])
+        str(m["key"]): metric_figure(str(m["key"]), m["value"])
         for m in data.get("metrics") or []
         if isinstance(m, Mapping) and "key" in m and isinstance(m.get("value"), int | float)
     }
@@ -84,7 +84,7 @@ def _version_row(
 ) -> dict[str, Any]:
     run_id = version.get("run_id")
     run = runs.get(run_id) if run_id else None
-    metrics = sorted((run or {}).get("metrics", {}).items(), key=lambda item: _metric_order(item[0]))
+    metrics = sorted((run or {}).get("metrics", {}).items(), key=lambda item: metric_order(item[0]))
     return {
         **version,
         "metrics": metrics,
@@ -100,7 +100,7 @@ def _duel(model: Mapping[str, Any]) -> dict[str, Any]:
     challenger = by_version.get(model.get("challenger_version"))
     champion_metrics = dict(champion["metrics"]) if champion else {}
     challenger_metrics = dict(challenger["metrics"]) if challenger else {}
-    names = sorted(set(champion_metrics) | set(challenger_metrics), key=_metric_order)
+    names = sorted(set(champion_metrics) | set(challenger_metrics), key=metric_order)
     rows = []
     for name in names:
         a, b = champion_metrics.get(name), challenger_metrics.get(name)
