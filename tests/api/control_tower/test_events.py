@@ -34,6 +34,15 @@ def _register(registry: Registry) -> str:
     return name
 
 
+async def _subscribed(state: ControlTower, within: float = 10.0) -> None:
+    """Until the control tower's subscription to the event stream is connected."""
+    assert state.subscription is not None
+    deadline = asyncio.get_running_loop().time() + within
+    while not state.subscription.connected:
+        assert asyncio.get_running_loop().time() < deadline, "the event subscription did not connect"
+        await asyncio.sleep(0.1)
+
+
 async def _listed(tower: httpx.AsyncClient, name: str, within: float = 10.0) -> list[dict[str, object]]:
     deadline = asyncio.get_running_loop().time() + within
     while True:
@@ -75,12 +84,7 @@ async def test_events_arrive_through_the_gateway(home: Path, tmp_path: Path, reg
         async for tower in started_client(app):
             tower.headers["X-Mlsec-Service-Token"] = TOKEN  # required on every route once a token is set
             await wait_started(tower)
-            subscription = app.state.control_tower.subscription
-            for _ in range(100):
-                if subscription.connected:
-                    break
-                await asyncio.sleep(0.1)
-            assert subscription.connected
+            await _subscribed(app.state.control_tower)
             name = _register(registry)
             async with httpx.AsyncClient() as client:
                 sink = HttpEventSink(client, f"http://127.0.0.1:{gateway_port}", service_token=TOKEN)
@@ -98,12 +102,7 @@ async def test_events_arrive_through_redis(home: Path, registry: Registry, redis
     app = create_app(settings, tower_settings(event_refresh=True))
     async for tower in started_client(app):
         await wait_started(tower)
-        subscription = app.state.control_tower.subscription
-        for _ in range(100):
-            if subscription.connected:
-                break
-            await asyncio.sleep(0.1)
-        assert subscription.connected
+        await _subscribed(app.state.control_tower)
         name = _register(registry)
         sink = RedisEventSink(create_redis(redis_server_url))
         try:

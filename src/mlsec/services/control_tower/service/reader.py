@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from mlsec.client import ServiceCallError
 from mlsec.client.mlflow import MLflowClient
 from mlsec.services.control_tower.service.snapshot import (
     ExperimentRecord,
@@ -162,8 +163,6 @@ class RegistryReader:
     async def read_model(self, name: str, known_runs: dict[str, RunRecord]) -> ModelRecord | None:
         """One registered model with its versions, as MLflow has it now; None when it is not registered. Runs
         of its versions are fetched unless `known_runs` holds them finished."""
-        from mlsec.client import ServiceCallError
-
         try:
             raw = (await self.mlflow.get_registered_model(name)).get("registered_model", {})
         except ServiceCallError as exc:
