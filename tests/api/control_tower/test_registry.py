@@ -94,6 +94,8 @@ async def test_one_models_versions_newest_first(tower: httpx.AsyncClient) -> Non
         (f"/model/{MODEL}/drift?days=0", 422),
         (f"/model/{MODEL}/drift?days=366", 422),
         (f"/model/{MODEL}/drift?days=ten", 422),
+        (f"/models/{MODEL}/bad%20version/monitor/status", 422),
+        (f"/models/{MODEL}/-1/monitor/status", 422),
         ("/runs/999999", 404),
         ("/runs/abc", 422),
         ("/runs/1?limit=0", 422),
