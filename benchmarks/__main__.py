@@ -4,8 +4,9 @@ Suites: `foundation` (service stack and resilient client against bare FastAPI an
 `model` (the default model's held-out quality, training time and size against a hand-written
 TF-IDF + LogisticRegression), `serving` (the model API against `mlflow models serve` and the
 in-process model, on the same registered model), `gateway` (a prediction direct to the model API,
-through the mlsec gateway and through nginx) and `drift` (`detect_drift` against Evidently's data-drift
-report on a million rows by twenty columns).
+through the mlsec gateway and through nginx), `drift` (`detect_drift` against Evidently's data-drift
+report on a million rows by twenty columns) and `control-tower` (the control tower's registry views, restart and
+refreshes against MLflow's own API, on a registry of 200 models x 5 versions).
 
 Each suite's servers start first and stay up for the whole suite, so the comparisons share the
 machine's state; they are stopped however the run ends.
@@ -28,7 +29,7 @@ from typing import Any, Protocol
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import _report, drift, gateway, model, serving
+from benchmarks import _report, control_tower, drift, gateway, model, serving
 from benchmarks._servers import BenchmarkError, ServerProcess, isolate_environment, running_server
 from benchmarks.foundation import Comparison, Params, resilient_client, service_stack
 
@@ -224,12 +225,20 @@ def run_drift(args: argparse.Namespace, console: Console) -> int:
     return _run_in_workdir(args, console, "drift", params, drift.run, drift)
 
 
+def run_control_tower(args: argparse.Namespace, console: Console) -> int:
+    """The control tower against MLflow's API on 200 models x 5 versions (--quick: 40 models); recorded as
+    control-tower-<date>."""
+    params = control_tower.params_for(args.requests, args.rounds, quick=args.quick)
+    return _run_in_workdir(args, console, "control-tower", params, control_tower.run, control_tower)
+
+
 SUITES = {
     "foundation": run_foundation,
     "model": run_model,
     "serving": run_serving,
     "gateway": run_gateway,
     "drift": run_drift,
+    "control-tower": run_control_tower,
 }
 
 if __name__ == "__main__":

@@ -289,31 +289,31 @@ def child_env(**extra: str) -> dict[str, str]:
     return {**os.environ, **extra}
 
 
+def start_mlflow(stack: ExitStack, workdir: Path) -> Server:
+    """The real MLflow tracking server as `mlsec up` starts it, its store in `workdir`, ready; stopped by `stack`."""
+    from mlsec.core.settings import Settings
+    from mlsec.launcher.supervisor import mlflow_command
+
+    port = free_port()
+    settings = Settings(_env_file=None, home=workdir / "mlflow-home", mlflow_port=port)
+    started = time.monotonic()
+    env = child_env(MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")
+    server = start_server(stack, "mlflow server", mlflow_command(settings), env, workdir, port)
+    wait_ready(server, ["/health"], started)
+    return server
+
+
 def start_registry(stack: ExitStack, workdir: Path, console: Console, setup: dict[str, Any]) -> tuple[str, Data]:
     """A real MLflow server in `workdir` with `security-classifier` trained and registered in it.
 
     Returns its tracking URI and the data it was trained on; the server's stop is on `stack`, and the
     set-up timings and held-out metrics go into `setup`. Shared by every suite that serves the model.
     """
-    from mlsec.core.settings import Settings
-    from mlsec.launcher.supervisor import mlflow_command
-
     data = prepare_data(workdir)
-    mlflow_port = free_port()
-    settings = Settings(_env_file=None, home=workdir / "mlflow-home", mlflow_port=mlflow_port)
-    started = time.monotonic()
-    tracking = start_server(
-        stack,
-        "mlflow server",
-        mlflow_command(settings),
-        child_env(MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false"),
-        workdir,
-        mlflow_port,
-    )
-    wait_ready(tracking, ["/health"], started)
+    tracking = start_mlflow(stack, workdir)
     tracking_uri = tracking.url("")
     setup["mlflow_server_ready_s"] = tracking.ready_seconds
-    console.log(f"MLflow server live on :{mlflow_port} after {tracking.ready_seconds:.0f} s; training ...")
+    console.log(f"MLflow server live on :{tracking.port} after {tracking.ready_seconds:.0f} s; training ...")
 
     started = time.monotonic()
     payload = register_model(data, tracking_uri)
