@@ -1,0 +1,13 @@
+"""PII detection: what personal data a text holds, where, how sure, and which rule found it (pure: no I/O).
+
+`PiiEngine(...).scan(text)` returns non-overlapping `Finding`s. Each entity type has its recognizer module:
+patterns checked by their checksums where they have one (credit cards: Luhn; IBANs: mod-97; US SSNs: the
+issuing rules), phone numbers parsed by `phonenumbers`, secrets by the shapes their issuers give them. Context
+words near a match raise or lower its score; allow and deny lists are per deployment. docs/data-privacy.md says,
+per type, what is found and what is not.
+"""
+
+from mlsec.ml.pii.engine import PiiEngine, scan
+from mlsec.ml.pii.findings import ENTITY_TYPES, Finding
+
+__all__ = ["ENTITY_TYPES", "Finding", "PiiEngine", "scan"]

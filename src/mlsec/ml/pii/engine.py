@@ -1,0 +1,104 @@
+"""The engine: every recognizer over a text, allow and deny lists, a score threshold, and one finding per span.
+
+Overlaps are settled by score, then length: "card 4111-1111-1111-1111" is one card number, not also a phone
+number; a URL holding an e-mail address keeps the URL. Recognizers are pure functions of the text, so the engine
+is safe to share between threads and processes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from mlsec.ml.pii import contact, credentials, financial, identifiers
+from mlsec.ml.pii.findings import (
+    CREDIT_CARD,
+    DATE_OF_BIRTH,
+    DENY_LIST,
+    EMAIL,
+    IBAN,
+    IP_ADDRESS,
+    PHONE,
+    SECRET,
+    URL,
+    US_SSN,
+    Finding,
+)
+
+Recognizer = Callable[[str], Iterable[Finding]]
+RECOGNIZERS: dict[str, Recognizer] = {
+    EMAIL: contact.emails,
+    PHONE: contact.phones,
+    URL: contact.urls,
+    CREDIT_CARD: financial.credit_cards,
+    IBAN: financial.ibans,
+    IP_ADDRESS: identifiers.ip_addresses,
+    US_SSN: identifiers.us_ssns,
+    DATE_OF_BIRTH: identifiers.dates_of_birth,
+    SECRET: credentials.secrets,
+}
+DEFAULT_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class PiiEngine:
+    """What one deployment looks for.
+
+    - `types`: the entity types to look for (default: every one this engine knows);
+    - `threshold`: findings scored below it are left out (0.5: a bare look-alike without context is not reported);
+    - `allow`: values never reported (e.g. the company's public support address), compared case-insensitively;
+    - `deny`: values always reported, as `DENY_LIST` with score 1.0 (e.g. a project's code names)."""
+
+    types: Collection[str] = field(default_factory=lambda: tuple(RECOGNIZERS))
+    threshold: float = DEFAULT_THRESHOLD
+    allow: Collection[str] = ()
+    deny: Collection[str] = ()
+    region: str = "US"
+
+    def __post_init__(self) -> None:
+        unknown = set(self.types) - set(RECOGNIZERS) - {DENY_LIST}
+        if unknown:
+            raise ValueError(f"unknown PII types: {sorted(unknown)}; known: {sorted(RECOGNIZERS)}")
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ValueError(f"threshold must be within 0..1, not {self.threshold}")
+
+    def scan(self, text: str) -> list[Finding]:
+        """Every finding at or above the threshold, without overlaps, in text order."""
+        allowed = {value.casefold() for value in self.allow}
+        candidates = [
+            finding
+            for finding in self._candidates(text)
+            if finding.score >= self.threshold and text[finding.start : finding.end].casefold() not in allowed
+        ]
+        return resolve_overlaps(candidates)
+
+    def _candidates(self, text: str) -> Iterator[Finding]:
+        for kind in self.types:
+            if kind == DENY_LIST:
+                continue
+            if kind == PHONE:
+                yield from contact.phones(text, region=self.region)
+            else:
+                yield from RECOGNIZERS[kind](text)
+        for value in self.deny:
+            if value:
+                for match in re.finditer(re.escape(value), text, re.IGNORECASE):
+                    yield Finding(DENY_LIST, match.start(), match.end(), 1.0, "deny-list")
+
+
+def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:
+    """Keep the best of overlapping findings (highest score, then longest, then earliest), in text order."""
+    kept: list[Finding] = []
+    for finding in sorted(findings, key=lambda f: (-f.score, -f.length, f.start)):
+        if not any(finding.overlaps(other) for other in kept):
+            kept.append(finding)
+    return sorted(kept, key=lambda f: f.start)
+
+
+_DEFAULT = PiiEngine()
+
+
+def scan(text: str) -> list[Finding]:
+    """Every finding of the default engine (every type, threshold 0.5, no lists)."""
+    return _DEFAULT.scan(text)
