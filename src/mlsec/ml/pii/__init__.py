@@ -4,10 +4,21 @@
 patterns checked by their checksums where they have one (credit cards: Luhn; IBANs: mod-97; US SSNs: the
 issuing rules), phone numbers parsed by `phonenumbers`, secrets by the shapes their issuers give them. Context
 words near a match raise or lower its score; allow and deny lists are per deployment. docs/data-privacy.md says,
-per type, what is found and what is not.
+per type, what is found and what is not. `Anonymizer` replaces what was found (redact, mask, replace, keyed
+hash, reversible encryption, consistent pseudonyms).
 """
 
+from mlsec.ml.pii.anonymize import AnonymizationError, Anonymized, Anonymizer, Pseudonyms
 from mlsec.ml.pii.engine import PiiEngine, scan
 from mlsec.ml.pii.findings import ENTITY_TYPES, Finding
 
-__all__ = ["ENTITY_TYPES", "Finding", "PiiEngine", "scan"]
+__all__ = [
+    "ENTITY_TYPES",
+    "AnonymizationError",
+    "Anonymized",
+    "Anonymizer",
+    "Finding",
+    "PiiEngine",
+    "Pseudonyms",
+    "scan",
+]
