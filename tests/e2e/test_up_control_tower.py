@@ -46,6 +46,14 @@ def test_the_registry_through_the_gateway_kept_fresh_by_events(shared_platform: 
 
         # A version registered after the control tower's last read: the event the training service sends
         # when it registers one reaches the control tower through the gateway, which re-reads that model.
+        # (test_up_chaos.py restarted every process: wait until the stream is back and the first read done.)
+        def settled() -> dict[str, Any] | None:
+            stats = http.get(f"{gateway}/cache/info").json()["cache_info"]
+            ready = stats["event_stream"] == "connected" and stats["source"] == "mlflow" and not stats["is_refreshing"]
+            return stats if ready else None
+
+        before = _until(settled, within=60)
+        assert before, http.get(f"{gateway}/cache/info").text
         mlflow = MlflowClient(shared_platform.url("mlflow"))
         source = mlflow.get_model_version_by_alias(MODEL, "champion")
         name = "control-tower-e2e"
@@ -59,7 +67,8 @@ def test_the_registry_through_the_gateway_kept_fresh_by_events(shared_platform: 
             assert service.post(f"{shared_platform.url('gateway')}/events", json=event).status_code == 202
         staged = _until(lambda: [m for m in http.get(f"{gateway}/models/staging").json() if m["name"] == name], 10)
         assert staged and staged[0]["version"] == version.version, "the event did not refresh the model"
-        assert http.get(f"{gateway}/cache/info").json()["cache_info"]["event_refreshes"] >= 1
+        after = http.get(f"{gateway}/cache/info").json()["cache_info"]["event_refreshes"]
+        assert after >= before["event_refreshes"] + 1
 
         added = http.post(f"{gateway}/models/{MODEL}/champion/monitor", json={"model_type": "classifier"})
         assert added.status_code == 201, added.text

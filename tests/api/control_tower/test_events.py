@@ -71,6 +71,7 @@ async def test_an_event_refreshes_the_model_it_names_and_nothing_else(home: Path
         ]
         stats = (await tower.get("/cache/info")).json()["cache_info"]
         assert stats["event_refreshes"] == 1  # the progress event refreshed nothing
+        assert stats["event_stream"] == "off"  # this app was built without the subscription
         assert (await tower.get("/dashboard/summary")).json()["last_updated"] == taken  # no full refresh
 
 
@@ -94,7 +95,8 @@ async def test_events_arrive_through_the_gateway(home: Path, tmp_path: Path, reg
                     )
                 )
             assert await _listed(tower, name), "the event did not refresh the model"
-            assert (await tower.get("/cache/info")).json()["cache_info"]["event_refreshes"] == 1
+            stats = (await tower.get("/cache/info")).json()["cache_info"]
+            assert (stats["event_refreshes"], stats["event_stream"]) == (1, "connected")
 
 
 async def test_events_arrive_through_redis(home: Path, registry: Registry, redis_server_url: str) -> None:

@@ -29,6 +29,7 @@ class CacheStats(BaseModel):
     last_error: str | None = Field(description="Why the last refresh failed; null after a good one.")
     last_refresh_seconds: float | None = Field(description="How long the last full read of MLflow took.")
     event_refreshes: int = Field(description="Models refreshed at once because an event said they changed.")
+    event_stream: str = Field(description="connected, disconnected (events are missed until it reconnects) or off.")
     persistence: Persistence
 
 

@@ -14,6 +14,12 @@ from mlsec.services.control_tower.service.views import Views
 from mlsec.services.control_tower.state import ControlTower
 
 
+def _event_stream(tower: ControlTower) -> str:
+    if tower.subscription is None:
+        return "off"
+    return "connected" if tower.subscription.connected else "disconnected"
+
+
 def cache_stats(tower: ControlTower) -> CacheStats:
     cache = tower.cache
     views = tower.views
@@ -33,6 +39,7 @@ def cache_stats(tower: ControlTower) -> CacheStats:
         last_error=cache.last_error,
         last_refresh_seconds=cache.snapshot.refresh_seconds if cache.snapshot else None,
         event_refreshes=cache.event_refreshes,
+        event_stream=_event_stream(tower),
         persistence=Persistence(
             enabled=cache.path is not None,
             cache_directory=str(directory),
