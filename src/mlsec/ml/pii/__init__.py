@@ -5,10 +5,11 @@ patterns checked by their checksums where they have one (credit cards: Luhn; IBA
 issuing rules), phone numbers parsed by `phonenumbers`, secrets by the shapes their issuers give them. Context
 words near a match raise or lower its score; allow and deny lists are per deployment. docs/data-privacy.md says,
 per type, what is found and what is not. `Anonymizer` replaces what was found (redact, mask, replace, keyed
-hash, reversible encryption, consistent pseudonyms).
+hash, reversible encryption, consistent pseudonyms); `classify` gives the text's sensitivity level with reasons.
 """
 
 from mlsec.ml.pii.anonymize import AnonymizationError, Anonymized, Anonymizer, Pseudonyms
+from mlsec.ml.pii.classification import Classification, classify
 from mlsec.ml.pii.engine import PiiEngine, scan
 from mlsec.ml.pii.findings import ENTITY_TYPES, Finding
 
@@ -17,8 +18,10 @@ __all__ = [
     "AnonymizationError",
     "Anonymized",
     "Anonymizer",
+    "Classification",
     "Finding",
     "PiiEngine",
     "Pseudonyms",
+    "classify",
     "scan",
 ]
