@@ -64,6 +64,7 @@ STATS = {
     "last_error": "ConnectError: refused",
     "last_refresh_seconds": 1.234,
     "event_refreshes": 5,
+    "event_stream": "disconnected",
     "persistence": {
         "enabled": True,
         "cache_directory": "/tmp/control-tower",
@@ -196,6 +197,7 @@ async def test_the_snapshot_says_how_fresh_it_is(gateway: Gateway, monkeypatch: 
         "last_refresh": "2025-05-01 12:00:00",
         "last_refresh_seconds": "1.23 s",
         "event_refreshes": "5",
+        "event_stream": "disconnected",
         "file_size": "3.5 KiB",
         "mlflow": "not reachable",
     }
