@@ -61,10 +61,8 @@ class ControlTower:
             except Exception as exc:
                 raise RegistryUnavailableError(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
             return Views.build(snapshot, self.monitored_types, self.settings.max_models_returned)
-        if self.views is None:
-            self.cache.current()  # raises the 503 that says why
-            self.rebuild()
-        assert self.views is not None
+        if self.views is None:  # the cache installs a snapshot through `rebuild`; none yet: the 503 that says why
+            self.views = Views.build(self.cache.current(), self.monitored_types, self.settings.max_models_returned)
         return self.views
 
     async def on_event(self, event: Event) -> None:
