@@ -125,6 +125,17 @@ class Settings(BaseSettings):
         None, description="API key the CLI and SDK send to the gateway; else the one in MLSEC_HOME/credentials."
     )
 
+    pii_hash_key: SecretStr | None = Field(
+        None,
+        description="Key of the keyed hashes of personal data (HMAC-SHA256), 64 hex characters, the same for every "
+        "service; unset: made once in MLSEC_HOME/secrets/pii-keys (embedded mode).",
+    )
+    pii_encryption_key: SecretStr | None = Field(
+        None,
+        description="Key of the reversible `encrypt` operator (AES-256-GCM), 64 hex characters; unset: made once "
+        "in MLSEC_HOME/secrets/pii-keys (embedded mode).",
+    )
+
     @field_validator("service_token", "api_key")
     @classmethod
     def _secret_shape(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
