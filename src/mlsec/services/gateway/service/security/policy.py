@@ -70,6 +70,9 @@ RULES: tuple[Rule, ...] = (
     *_rules(DELETE, ("**/data-subjects/**",), Role.ADMIN, "erasing a data subject"),
     *_rules(WRITE, ("**/retention/cleanup**",), Role.ADMIN, "retention clean-up"),
     *_rules(WRITE, ("**/erase**",), Role.ADMIN, "privacy erasure"),
+    *_rules(WRITE, ("**/privacy/**",), Role.ADMIN, "a data subject's rows and retention in each store"),
+    *_rules(POST, ("**/anonymize/decrypt",), Role.ADMIN, "reversing an encrypted value (audited)"),
+    *_rules(WRITE, ("**/audit/**",), Role.ADMIN, "writing to the audit log"),
     # --- viewer: reads that MLflow's API sends as POST ---
     *_rules(POST, ("/api/mlflow/**/search",), Role.VIEWER, "MLflow searches (read-only, sent as POST)"),
     # --- operator: using and changing models ---
