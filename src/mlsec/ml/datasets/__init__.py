@@ -8,7 +8,8 @@ rows are validated in chunks of `chunk_rows`. `load_dataset` then reads a checke
 the training code expects.
 
 One module per job: `files` (format, fingerprint), `columns` (what a task needs), `labels` (label values),
-`row_checks` (what a row must pass), one scanner per format, `inspection` (the entry point) and `loading`.
+`row_checks` (what a row must pass), one scanner per format, `inspection` (the entry point), `loading` and
+`rewriting` (a file again without some rows: erasure).
 """
 
 from __future__ import annotations
@@ -18,16 +19,21 @@ from mlsec.ml.datasets.files import DatasetFormat, detect_format, file_sha256
 from mlsec.ml.datasets.inspection import DatasetSummary, inspect_dataset
 from mlsec.ml.datasets.loading import load_dataset
 from mlsec.ml.datasets.problems import MAX_PROBLEMS, DatasetError, RowProblem
+from mlsec.ml.datasets.rewriting import RemovedRows, write_without_rows
+from mlsec.ml.datasets.row_checks import TextsHook
 
 __all__ = [
     "MAX_PROBLEMS",
     "DatasetError",
     "DatasetFormat",
     "DatasetSummary",
+    "RemovedRows",
     "RowProblem",
     "Task",
+    "TextsHook",
     "detect_format",
     "file_sha256",
     "inspect_dataset",
     "load_dataset",
+    "write_without_rows",
 ]

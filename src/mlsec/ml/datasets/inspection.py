@@ -13,6 +13,7 @@ from typing import get_args
 from mlsec.ml.datasets.columns import Task
 from mlsec.ml.datasets.files import DatasetFormat, file_sha256
 from mlsec.ml.datasets.problems import DatasetError, _raise_problems
+from mlsec.ml.datasets.row_checks import TextsHook
 from mlsec.ml.datasets.scan_csv import _scan_csv
 from mlsec.ml.datasets.scan_jsonl import _scan_jsonl
 from mlsec.ml.datasets.scan_parquet import _scan_parquet
@@ -41,6 +42,7 @@ def inspect_dataset(
     label_column: str = "label",
     feature_columns: list[str] | None = None,
     chunk_rows: int = 50_000,
+    on_texts: TextsHook | None = None,
 ) -> DatasetSummary:
     """Validate a dataset file without loading it whole; raise DatasetError with rows and reasons.
 
@@ -48,6 +50,9 @@ def inspect_dataset(
     broken quoting) and JSONL lines that are not JSON objects; bytes that are not UTF-8; empty text (text
     tasks); missing labels; a single class (classification); non-numeric labels (regression). Scanning
     stops at MAX_PROBLEMS problems.
+
+    `on_texts`, for text tasks, sees every chunk of checked rows (row numbers from 1, their text cells) as the
+    scan streams past, in the calling thread, until the first problem is found.
     """
     size = path.stat().st_size
     if size == 0:
@@ -62,6 +67,7 @@ def inspect_dataset(
         label_column=label_column,
         feature_columns=feature_columns,
         chunk_rows=chunk_rows,
+        on_texts=on_texts,
     )
     scan.finish()
     if scan.problems:

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlsec.ml.datasets.columns import _Spec
 from mlsec.ml.datasets.labels import _label_key, _label_number
 from mlsec.ml.datasets.problems import MAX_PROBLEMS, DatasetError, RowProblem
+
+TextsHook = Callable[[list[int], list[Any]], None]
+"""Called with each chunk of checked rows of a text task: their numbers (from 1) and their text cells."""
 
 
 @dataclass
@@ -77,10 +81,12 @@ class _Scan:
 
 
 class _Chunker:
-    """Collects rows until `size` are waiting, then hands them to the scan as one chunk."""
+    """Collects rows until `size` are waiting, then hands them to the scan as one chunk, and to `on_texts`
+    (another pass over the same rows, such as a PII scan, without reading the file twice) while the file
+    has no problem: a refused file is not worth scanning further."""
 
-    def __init__(self, scan: _Scan, size: int):
-        self.scan, self.size = scan, max(1, size)
+    def __init__(self, scan: _Scan, size: int, on_texts: TextsHook | None = None):
+        self.scan, self.size, self.on_texts = scan, max(1, size), on_texts
         self.rows: list[int] = []
         self.texts: list[Any] = []
         self.labels: list[Any] = []
@@ -96,4 +102,6 @@ class _Chunker:
         if self.rows:
             texts = self.texts if self.scan.spec.text_column is not None else None
             self.scan.check_chunk(self.rows, texts, self.labels)
+            if self.on_texts is not None and texts is not None and not self.scan.problems:
+                self.on_texts(self.rows, texts)
         self.rows, self.texts, self.labels = [], [], []

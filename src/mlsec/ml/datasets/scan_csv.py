@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mlsec.ml.datasets.columns import Task, _resolve
 from mlsec.ml.datasets.problems import DatasetError, RowProblem
-from mlsec.ml.datasets.row_checks import _Chunker, _Scan
+from mlsec.ml.datasets.row_checks import TextsHook, _Chunker, _Scan
 from mlsec.ml.datasets.utf8_lines import _decoded_lines, _not_utf8
 
 # Python's csv module refuses fields over 128 KiB by default; pandas has no limit, and a long document
@@ -33,6 +33,7 @@ def _scan_csv(
     label_column: str,
     feature_columns: list[str] | None,
     chunk_rows: int,
+    on_texts: TextsHook | None = None,
 ) -> tuple[list[str], _Scan]:
     if csv.field_size_limit() < _CSV_FIELD_LIMIT:
         csv.field_size_limit(_CSV_FIELD_LIMIT)
@@ -72,7 +73,7 @@ def _scan_csv(
                     feature_columns=feature_columns,
                 )
                 scan = _Scan(spec)
-                chunker = _Chunker(scan, chunk_rows)
+                chunker = _Chunker(scan, chunk_rows, on_texts)
                 text_at = columns.index(spec.text_column) if spec.text_column is not None else None
                 positions = (columns.index(label_column), text_at)
                 continue

@@ -12,7 +12,7 @@ from typing import Any
 
 from mlsec.ml.datasets.columns import Task, _resolve
 from mlsec.ml.datasets.problems import MAX_PROBLEMS, DatasetError, RowProblem, _raise_problems
-from mlsec.ml.datasets.row_checks import _Chunker, _Scan
+from mlsec.ml.datasets.row_checks import TextsHook, _Chunker, _Scan
 from mlsec.ml.datasets.utf8_lines import _decoded_lines, _not_utf8
 
 
@@ -24,6 +24,7 @@ def _scan_jsonl(
     label_column: str,
     feature_columns: list[str] | None,
     chunk_rows: int,
+    on_texts: TextsHook | None = None,
 ) -> tuple[list[str], _Scan]:
     bad: list[tuple[int, int]] = []
     columns: dict[str, None] = {}
@@ -65,7 +66,7 @@ def _scan_jsonl(
                 )
                 scan = _Scan(spec)
                 scan.problems.extend(pending)
-                chunker = _Chunker(scan, chunk_rows)
+                chunker = _Chunker(scan, chunk_rows, on_texts)
             assert chunker is not None
             for problem in problems:
                 scan.add(problem.row, problem.column, problem.reason)

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from mlsec.ml.datasets.columns import Task, _resolve
 from mlsec.ml.datasets.problems import DatasetError
-from mlsec.ml.datasets.row_checks import _Chunker, _Scan
+from mlsec.ml.datasets.row_checks import TextsHook, _Chunker, _Scan
 
 
 def _scan_parquet(
@@ -24,6 +24,7 @@ def _scan_parquet(
     label_column: str,
     feature_columns: list[str] | None,
     chunk_rows: int,
+    on_texts: TextsHook | None = None,
 ) -> tuple[list[str], _Scan]:
     try:
         parquet = pq.ParquetFile(path)
@@ -41,7 +42,7 @@ def _scan_parquet(
         if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)):
             raise DatasetError(f"The text column {spec.text_column!r} must hold strings, it holds {kind}.")
     scan = _Scan(spec)
-    chunker = _Chunker(scan, chunk_rows)
+    chunker = _Chunker(scan, chunk_rows, on_texts)
     wanted = [name for name in (spec.text_column, spec.label_column) if name is not None]
     try:
         for batch in parquet.iter_batches(batch_size=max(1, chunk_rows), columns=wanted):
