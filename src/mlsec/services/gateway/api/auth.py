@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from mlsec.core.app import SessionDep
+from mlsec.core.app import ContextDep, SessionDep
 from mlsec.core.errors import UnauthorizedError
 from mlsec.core.openapi import error_responses
 from mlsec.services.gateway.schemas.auth import (
@@ -23,6 +23,7 @@ from mlsec.services.gateway.schemas.auth import (
     UserUpdate,
 )
 from mlsec.services.gateway.service.security import accounts
+from mlsec.services.gateway.service.security.announce import announce
 from mlsec.services.gateway.service.security.guard import PrincipalDep
 from mlsec.services.gateway.service.security.state import SecurityState
 
@@ -61,12 +62,13 @@ async def get_me(principal: PrincipalDep) -> PrincipalRead:
 
 @router.post("/keys", status_code=201, response_model=ApiKeyCreated)
 async def create_key(
-    body: ApiKeyCreate, session: SessionDep, security: SecurityDep, principal: PrincipalDep
+    body: ApiKeyCreate, session: SessionDep, security: SecurityDep, principal: PrincipalDep, ctx: ContextDep
 ) -> ApiKeyCreated:
     """Create an API key; the answer holds the full key, this once (only its hash is kept)."""
     created = await accounts.create_key(
         session, name=body.name, role=body.role, created_by=principal.identity, hasher=security.authenticator.hasher
     )
+    announce(ctx, "key.created", actor=principal.identity, key_id=created.record.id, name=body.name, role=body.role)
     return ApiKeyCreated(**ApiKeyRead.model_validate(created.record).model_dump(), api_key=created.api_key)
 
 
@@ -78,15 +80,20 @@ async def get_keys(session: SessionDep) -> ApiKeyList:
 
 
 @router.delete("/keys/{key_id}", response_model=ApiKeyRead)
-async def revoke_key(key_id: KeyId, session: SessionDep, security: SecurityDep) -> ApiKeyRead:
+async def revoke_key(
+    key_id: KeyId, session: SessionDep, security: SecurityDep, principal: PrincipalDep, ctx: ContextDep
+) -> ApiKeyRead:
     """Revoke a key: refused here at once, on other gateway replicas within MLSEC_GATEWAY_AUTH_CACHE_SECONDS."""
     record = await accounts.revoke_key(session, key_id=key_id)
     security.authenticator.forget_key(key_id)
+    announce(ctx, "key.revoked", actor=principal.identity, key_id=key_id)
     return ApiKeyRead.model_validate(record)
 
 
 @router.post("/users", status_code=201, response_model=UserRead, responses=error_responses(409))
-async def create_user(body: UserCreate, session: SessionDep, security: SecurityDep) -> UserRead:
+async def create_user(
+    body: UserCreate, session: SessionDep, security: SecurityDep, principal: PrincipalDep, ctx: ContextDep
+) -> UserRead:
     """Create a user who signs in with a password (POST /auth/token)."""
     user = await accounts.create_user(
         session,
@@ -95,6 +102,7 @@ async def create_user(body: UserCreate, session: SessionDep, security: SecurityD
         role=body.role,
         hasher=security.authenticator.hasher,
     )
+    announce(ctx, "user.created", actor=principal.identity, username=body.username, role=body.role)
     return UserRead.model_validate(user)
 
 
@@ -106,9 +114,17 @@ async def get_users(session: SessionDep) -> UserList:
 
 
 @router.patch("/users/{username}", response_model=UserRead)
-async def update_user(username: UsernamePath, body: UserUpdate, session: SessionDep, security: SecurityDep) -> UserRead:
+async def update_user(
+    username: UsernamePath,
+    body: UserUpdate,
+    session: SessionDep,
+    security: SecurityDep,
+    principal: PrincipalDep,
+    ctx: ContextDep,
+) -> UserRead:
     """Change a user's role or disable them; the tokens they hold carry the new role (or are refused) from their
     next use on, on this replica at once, on others within MLSEC_GATEWAY_AUTH_CACHE_SECONDS."""
     user = await accounts.update_user(session, username=username, role=body.role, disabled=body.disabled)
     security.authenticator.forget_user(username)
+    announce(ctx, "user.updated", actor=principal.identity, username=username, role=body.role, disabled=body.disabled)
     return UserRead.model_validate(user)
