@@ -207,7 +207,9 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def shared_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """The one platform `mlsec up` runs for the session (tests/browser, then tests/e2e/test_up*.py: see Platform)."""
     home = tmp_path_factory.mktemp("platform") / "home"
-    env = platform_env(home)
+    # Texts kept in the prediction logs (anonymized), as a deployment that reviews its traffic keeps them:
+    # tests/e2e/test_up_privacy.py erases a person's rows from them.
+    env = platform_env(home, MLSEC_MODEL_API_STORE_TEXT="true", MLSEC_MODEL_CACHE_STORE_TEXT="true")
     running = Running(["up"], env, cwd=home.parent)
     try:
         assert running.wait_for_line(READY_LINE, timeout=180), running.output[-3000:]
