@@ -20,7 +20,8 @@ def traffic_headers(traffic_class: TrafficClass | None) -> dict[str, str] | None
 
 
 class _Predictions(ServiceClient):
-    """`/predict` and `/predict/batch`, the same on both services."""
+    """The routes of the shared serving layer, the same on both services: predictions, the prediction log and
+    its privacy edge (`/privacy/...`, what the data-privacy service reads and asks of each log)."""
 
     @endpoint("POST", "/predict", operation="prediction")
     async def predict(
@@ -94,6 +95,25 @@ class _Predictions(ServiceClient):
         if until is not None:
             params["until"] = until.isoformat()
         return dict(await self.get_json("/predictions/log", params=params))
+
+    @endpoint("GET", "/privacy/status")
+    async def get_privacy_status(self) -> dict[str, Any]:
+        """`GET /privacy/status`: whether text is stored and anonymized, rows, rows with text, the oldest row's time."""
+        return dict(await self.get_json("/privacy/status"))
+
+    @endpoint("POST", "/privacy/subjects", operation="training")
+    async def privacy_subjects(self, value_hashes: list[str], *, erase: bool = False) -> dict[str, Any]:
+        """`POST /privacy/subjects`: the rows whose stored text carries any of the subjects' keyed hashes (`rows`);
+        `erase` deletes them (`rows_removed`). A scan of the log: the long timeout class."""
+        body = {"value_hashes": list(value_hashes), "erase": erase}
+        return dict((await self.request("POST", "/privacy/subjects", operation="training", json=body)).json())
+
+    @endpoint("POST", "/privacy/retention", operation="training")
+    async def privacy_retention(self, older_than: datetime, *, dry_run: bool = True) -> dict[str, Any]:
+        """`POST /privacy/retention`: rows logged before `older_than` (timezone-aware) are counted (`matched`) and,
+        unless `dry_run`, deleted in batches (`deleted`)."""
+        body = {"older_than": older_than.isoformat(), "dry_run": dry_run}
+        return dict((await self.request("POST", "/privacy/retention", operation="training", json=body)).json())
 
 
 class ModelAPIClient(_Predictions):

@@ -376,7 +376,14 @@ class ServingSettings(ServiceSettings):
     compile_models: bool = Field(
         True, description="Serve text classifiers through the compiled path (checked equal at load); off: the pipeline."
     )
-    store_text: bool = Field(False, description="Store raw input text in the prediction log (off: only its hash).")
+    store_text: bool = Field(
+        False, description="Store input text in the prediction log (anonymized, see ANONYMIZE_TEXT); off: its hash."
+    )
+    anonymize_text: bool = Field(
+        True,
+        description="Replace personal data in stored text with <TYPE:keyed hash> (erasure finds the row by the hash); "
+        "off: raw text is stored, a compliance violation the data-privacy service reports.",
+    )
     projection_fraction: float = Field(
         0.25,
         ge=0,

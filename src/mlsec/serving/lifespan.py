@@ -10,10 +10,12 @@ from fastapi import FastAPI
 from sqlalchemy import Table
 
 from mlsec.core.app import ServiceContext
+from mlsec.core.pii_keys import load_pii_keys
 from mlsec.core.settings import ServingSettings
 from mlsec.serving.policy import ServingPolicy
 from mlsec.serving.prediction_log import PredictionLog, PredictionLogMetrics
 from mlsec.serving.preload import Preloader
+from mlsec.serving.privacy import storage_anonymizer
 from mlsec.serving.records import completer
 from mlsec.serving.reports import ServingEvent
 from mlsec.serving.repository import ModelRepository
@@ -61,12 +63,19 @@ async def serving(
         projection=settings.projection_fraction > 0,
         on_event=announce,
     )
+    # Stored text is anonymized with the deployment's hash key (the one the data-privacy service hashes subjects
+    # with), read once here; a service that stores no text, or raw text, needs no key.
+    anonymize = None
+    if settings.store_text and settings.anonymize_text:
+        anonymize = storage_anonymizer(load_pii_keys(ctx.settings).hash_key)
     log = PredictionLog(
         ctx.db,
         log_table,
         metrics=PredictionLogMetrics(registry),
         max_queue=settings.log_queue,
-        prepare=completer(store_text=settings.store_text, projection_fraction=settings.projection_fraction),
+        prepare=completer(
+            store_text=settings.store_text, projection_fraction=settings.projection_fraction, anonymize=anonymize
+        ),
     )
     summaries = PredictionSummaries(source=ctx.spec.name)
     state = ServingState(

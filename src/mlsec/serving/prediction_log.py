@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +29,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
+    func,
     insert,
+    or_,
     select,
 )
 
@@ -36,6 +40,10 @@ from mlsec.core.database import Database, UtcDateTime
 from mlsec.core.traffic import PRODUCTION
 
 TABLE = "prediction_log"
+DELETE_BATCH = 5_000
+"""Rows one DELETE removes at most: a big cleanup is many short transactions, never one long lock on the table."""
+HASHES_PER_STATEMENT = 250
+"""Subject hashes one SELECT looks for (one `LIKE` each): well inside SQLite's expression depth and bind limits."""
 Prepare = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
 """Turns queued records into rows, off the request path, in a thread (e.g. computing drift features)."""
 logger = logging.getLogger("mlsec.prediction_log")
@@ -226,3 +234,67 @@ async def read_records(
     async with db.engine.connect() as conn:
         rows = (await conn.execute(query)).mappings().all()
     return [dict(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class LogStats:
+    """How much the log holds: rows, rows that keep their text, and the oldest row's time."""
+
+    rows: int
+    rows_with_text: int
+    oldest: datetime | None
+
+
+async def get_stats(db: Database, table: Table) -> LogStats:
+    """The log's size in one query (a count of the non-null texts beside the count of rows)."""
+    query = select(func.count(), func.count(table.c.text), func.min(table.c.created_at))
+    async with db.engine.connect() as conn:
+        rows, with_text, oldest = (await conn.execute(query)).one()
+    return LogStats(rows=int(rows), rows_with_text=int(with_text), oldest=oldest)
+
+
+async def get_ids_carrying(db: Database, table: Table, hashes: Collection[str]) -> set[int]:
+    """Ids of the rows whose stored text carries any of the subject hashes as `<TYPE:hash>`.
+
+    The caller validates each hash (32 hex digits, mlsec.ml.pii.subjects.HASH_PATTERN), so the `LIKE` pattern
+    holds no wildcard of its own; it is a bound parameter, never part of the statement's text."""
+    ordered = sorted(set(hashes))
+    found: set[int] = set()
+    async with db.engine.connect() as conn:
+        for start in range(0, len(ordered), HASHES_PER_STATEMENT):
+            patterns = [table.c.text.like(f"%:{value}>%") for value in ordered[start : start + HASHES_PER_STATEMENT]]
+            query = select(table.c.id).where(table.c.text.is_not(None), or_(*patterns))
+            found.update(int(row_id) for row_id in (await conn.execute(query)).scalars())
+    return found
+
+
+async def delete_ids(db: Database, table: Table, ids: Collection[int]) -> int:
+    """Delete these rows, `DELETE_BATCH` per transaction; how many were deleted."""
+    ordered: Sequence[int] = sorted(ids)
+    deleted = 0
+    for start in range(0, len(ordered), DELETE_BATCH):
+        async with db.engine.begin() as conn:
+            result = await conn.execute(delete(table).where(table.c.id.in_(ordered[start : start + DELETE_BATCH])))
+        deleted += result.rowcount
+    return deleted
+
+
+async def get_count_older_than(db: Database, table: Table, cutoff: datetime) -> int:
+    """Rows logged before `cutoff` (the created_at index answers it)."""
+    query = select(func.count()).select_from(table).where(table.c.created_at < cutoff)
+    async with db.engine.connect() as conn:
+        return int((await conn.execute(query)).scalar_one())
+
+
+async def delete_older_than(db: Database, table: Table, cutoff: datetime) -> int:
+    """Delete the rows logged before `cutoff`, `DELETE_BATCH` per transaction, until none is left; how many.
+
+    Rows the writer inserts meanwhile are newer than any sensible cutoff, so the loop ends."""
+    deleted = 0
+    while True:
+        batch = select(table.c.id).where(table.c.created_at < cutoff).limit(DELETE_BATCH)
+        async with db.engine.begin() as conn:
+            result = await conn.execute(delete(table).where(table.c.id.in_(batch)))
+        deleted += result.rowcount
+        if result.rowcount < DELETE_BATCH:
+            return deleted

@@ -3,8 +3,10 @@
 The request path only queues the text, the prediction and timings (and a reference to the model's
 projector). The log writer then computes, in a thread and vectorised over the batch, what analytics
 needs for drift: the text's numeric features (length, character classes, ...), its hash, and for a
-sample of the texts the projection of the model's own features (`proj_*`, mlsec.ml.projection); the raw
-text is kept only when the service is configured to store it.
+sample of the texts the projection of the model's own features (`proj_*`, mlsec.ml.projection); the text
+is kept only when the service is configured to store it, and then through `anonymize` (mlsec.serving.privacy:
+personal data replaced by `<TYPE:keyed hash>`), so the log never holds raw PII unless that is turned off. The
+scan runs here, in the writer's thread, so it costs a prediction nothing.
 
 Why a sample: the projection runs the model's feature extraction again, about what a prediction costs
 (0.3 ms for a text of 800 characters, compiled), while the reference it is compared against holds 1,000
@@ -95,10 +97,22 @@ def _projections(
 
 
 def completer(
-    *, store_text: bool, projection_fraction: float = 0.0
+    *, store_text: bool, projection_fraction: float = 0.0, anonymize: Callable[[str], str] | None = None
 ) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
-    """The log writer's `prepare` step: features, hash, the text only when allowed, and proj_* for the
-    `projection_fraction` of texts (by hash) whose model has a projector."""
+    """The log writer's `prepare` step: features, hash, the text only when allowed (through `anonymize` when
+    given: what is stored, never the raw text), and proj_* for the `projection_fraction` of texts (by hash)
+    whose model has a projector. Features and the hash are of the text as asked, so drift sees the real input."""
+
+    def stored(text: str) -> str | None:
+        if not store_text:
+            return None
+        if anonymize is None:
+            return text
+        try:
+            return anonymize(text)
+        except Exception as exc:  # no text rather than the raw one; the type only, as for a projection
+            logger.warning("prediction_log.anonymize_failed", extra={"error_type": type(exc).__name__})
+            return None
 
     def complete(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         items = [record.pop("input") for record in records]
@@ -113,7 +127,7 @@ def completer(
             if isinstance(item, str):
                 row["features"] = {name: float(values[index]) for name, values in features.items()}
                 row["features"].update(projected.get(position, {}))
-                row["text"] = item if store_text else None
+                row["text"] = stored(item)
                 index += 1
             else:
                 row["features"] = {k: v for k, v in item.items() if isinstance(v, int | float | str | bool | None)}
