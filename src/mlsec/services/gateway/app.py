@@ -22,6 +22,7 @@ from mlsec.services.gateway.api.live import router as live_router
 from mlsec.services.gateway.api.relay import add_proxy_routes
 from mlsec.services.gateway.models import Base
 from mlsec.services.gateway.service.live import live_updates
+from mlsec.services.gateway.service.prompts import PromptAnonymizer
 from mlsec.services.gateway.service.proxy import GatewayProxy, ProxyMetrics
 from mlsec.services.gateway.service.security import admit, authorize, guard_errors, install_cors, security_lifespan
 from mlsec.services.gateway.settings import GatewaySettings
@@ -59,7 +60,10 @@ def create_app(settings: Settings | None = None, gateway_settings: GatewaySettin
             # The SDK shares the service's pooled, resilient client: one breaker per service host.
             sdk = MainAPIClient(ctx.settings, http=ctx.http, breakers=ctx.breakers)
             app.state.sdk = sdk
-            app.state.proxy = GatewayProxy(sdk, ctx.cache, proxy_metrics, stale_seconds=own.stale_seconds)
+            prompts = PromptAnonymizer() if own.anonymize_prompts else None
+            app.state.proxy = GatewayProxy(
+                sdk, ctx.cache, proxy_metrics, stale_seconds=own.stale_seconds, prompts=prompts
+            )
             async with live_updates(app, ctx, own, sdk):
                 yield
 

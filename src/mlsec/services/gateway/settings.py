@@ -28,6 +28,11 @@ class GatewaySettings(ServiceSettings):
     max_upload_bytes: int = Field(
         5 * 1024**3, ge=1024, description="Largest dataset upload forwarded to training (which has its own limit)."
     )
+    anonymize_prompts: bool = Field(
+        False,
+        description="Replace personal data in every prediction text bound for the model API or cache by its type "
+        "(<EMAIL_ADDRESS>) before a model sees it; costs a PII scan per text.",
+    )
 
     # --- WebSocket (/ws) ---------------------------------------------------------------------------------
     enable_websocket: bool = Field(

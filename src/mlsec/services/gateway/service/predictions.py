@@ -3,6 +3,7 @@
 Input errors (4xx) are not retried elsewhere: the other service would refuse the same input, so its error is
 relayed with its status. When no prediction service answers, the answer is 503. A batch may be an ensemble:
 every model the model API serves (or the ones named) answers it, and their votes are combined (`ensemble.py`).
+With `prompts` (MLSEC_GATEWAY_ANONYMIZE_PROMPTS), the texts' personal data is replaced by its type first.
 """
 
 from __future__ import annotations
@@ -20,12 +21,19 @@ from mlsec.services.gateway.schemas.predictions import (
     UnifiedPrediction,
 )
 from mlsec.services.gateway.service.ensemble import combine_votes
+from mlsec.services.gateway.service.prompts import PromptAnonymizer
 
 
 async def predict(
-    sdk: MainAPIClient, request: UnifiedPredict, *, traffic_class: TrafficClass | None = None
+    sdk: MainAPIClient,
+    request: UnifiedPredict,
+    *,
+    traffic_class: TrafficClass | None = None,
+    prompts: PromptAnonymizer | None = None,
 ) -> UnifiedPrediction:
     """One text through the model cache, or the model API when the cache is down (`served_by`, `fallback`)."""
+    if prompts is not None:
+        request = request.model_copy(update={"text": await prompts.text(request.text)})
     try:
         return await _predict(sdk, request, traffic_class)
     except ServiceCallError as exc:
@@ -33,7 +41,12 @@ async def predict(
 
 
 async def predict_batch(
-    sdk: MainAPIClient, request: UnifiedBatchPredict, *, max_texts: int, traffic_class: TrafficClass | None = None
+    sdk: MainAPIClient,
+    request: UnifiedBatchPredict,
+    *,
+    max_texts: int,
+    traffic_class: TrafficClass | None = None,
+    prompts: PromptAnonymizer | None = None,
 ) -> UnifiedBatchPrediction | EnsemblePrediction:
     """A batch through the cache (fallback: the model API); with `ensemble`, every served model (or
     `model_names`) votes: the label is the majority (a tie flags the input: for a detector a miss costs more
@@ -44,6 +57,8 @@ async def predict_batch(
             status_code=413,
             details={"limit": max_texts},
         )
+    if prompts is not None:
+        request = request.model_copy(update={"texts": await prompts.texts(request.texts)})
     try:
         if not request.ensemble:
             return await _batch_with_fallback(sdk, request.texts, request.model_name, request.use_cache, traffic_class)

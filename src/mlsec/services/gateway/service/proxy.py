@@ -35,6 +35,7 @@ from mlsec.core.metrics import Series
 from mlsec.core.relay import relay
 from mlsec.core.service_token import CALLER_HEADER
 from mlsec.core.traffic import TRAFFIC_CLASS_HEADER
+from mlsec.services.gateway.service.prompts import PromptAnonymizer
 from mlsec.services.gateway.service.traffic import traffic_class_to_forward
 
 # Request headers forwarded to the service; credentials of the gateway's caller are not (services trust the
@@ -103,8 +104,10 @@ class GatewayProxy:
         *,
         stale_seconds: float,
         clock: Callable[[], float] = time.time,
+        prompts: PromptAnonymizer | None = None,
     ):
         self.client = client
+        self.prompts = prompts  # MLSEC_GATEWAY_ANONYMIZE_PROMPTS: prediction texts anonymized on the way (prompts.py)
         self.cache = cache
         self.metrics = metrics
         self.stale_seconds = stale_seconds
@@ -163,6 +166,10 @@ class GatewayProxy:
             small = length.isdigit() and int(length) <= _BUFFERED_BODY_BYTES
             # A small body goes out in one write with its length; a large one (an upload) is streamed.
             body = await read_body(receive) if small else Request(scope, receive).stream()
+            if self.prompts is not None and self.prompts.covers(service, route):
+                raw = body if isinstance(body, bytes) else b"".join([chunk async for chunk in body])
+                body = await self.prompts.body(route, raw)
+                headers = [(n, v) for n, v in headers if n != "content-length"] + [("content-length", str(len(body)))]
         query = scope["query_string"]
         # The query string goes on as the caller wrote it (as a reverse proxy does), not decoded and re-encoded.
         target = f"{path}?{query.decode('latin-1')}" if query else path
