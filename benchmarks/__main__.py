@@ -5,8 +5,9 @@ Suites: `foundation` (service stack and resilient client against bare FastAPI an
 TF-IDF + LogisticRegression), `serving` (the model API against `mlflow models serve` and the
 in-process model, on the same registered model), `gateway` (a prediction direct to the model API,
 through the mlsec gateway and through nginx), `drift` (`detect_drift` against Evidently's data-drift
-report on a million rows by twenty columns) and `control-tower` (the control tower's registry views, restart and
-refreshes against MLflow's own API, on a registry of 200 models x 5 versions).
+report on a million rows by twenty columns), `control-tower` (the control tower's registry views, restart and
+refreshes against MLflow's own API, on a registry of 200 models x 5 versions) and `data-privacy` (the PII engine
+against Presidio's analyzer on the shipped labelled PII set: docs/s and per-type precision, recall, F1).
 
 Each suite's servers start first and stay up for the whole suite, so the comparisons share the
 machine's state; they are stopped however the run ends.
@@ -29,7 +30,7 @@ from typing import Any, Protocol
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import _report, control_tower, drift, gateway, model, serving
+from benchmarks import _report, control_tower, data_privacy, drift, gateway, model, serving
 from benchmarks._servers import BenchmarkError, ServerProcess, isolate_environment, running_server
 from benchmarks.foundation import Comparison, Params, resilient_client, service_stack
 
@@ -232,6 +233,12 @@ def run_control_tower(args: argparse.Namespace, console: Console) -> int:
     return _run_in_workdir(args, console, "control-tower", params, control_tower.run, control_tower)
 
 
+def run_data_privacy(args: argparse.Namespace, console: Console) -> int:
+    """The PII engine against Presidio's analyzer on the shipped labelled set; recorded as data-privacy-<date>."""
+    params = data_privacy.DataPrivacyParams(rounds=1 if args.quick else args.rounds)
+    return _run_in_workdir(args, console, "data-privacy", params, data_privacy.run, data_privacy)
+
+
 SUITES = {
     "foundation": run_foundation,
     "model": run_model,
@@ -239,6 +246,7 @@ SUITES = {
     "gateway": run_gateway,
     "drift": run_drift,
     "control-tower": run_control_tower,
+    "data-privacy": run_data_privacy,
 }
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@ The level is the highest any finding or combination earns:
 - `restricted`: data whose leak harms at once: payment data (cards, IBANs), national identifiers (SSNs),
   secrets (keys, tokens, passwords), or a date of birth together with another identifier of the person;
 - `confidential`: data that identifies or reaches a person: e-mail addresses, phone numbers, IP addresses,
-  dates of birth, and the deployment's own deny-listed terms;
+  dates of birth, person names, and the deployment's own deny-listed terms;
 - `internal`: nothing personal, but links (URLs) that may point inside the organisation;
-- `public`: nothing found.
+- `public`: nothing found, or places only (a city or country identifies no one on its own).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from mlsec.ml.pii.findings import (
     EMAIL,
     IBAN,
     IP_ADDRESS,
+    LOCATION,
+    PERSON,
     PHONE,
     SECRET,
     URL,
@@ -42,8 +44,10 @@ _LEVEL_OF: Final[dict[str, tuple[Level, str]]] = {
     PHONE: ("confidential", "contact data that identifies a person"),
     IP_ADDRESS: ("confidential", "an online identifier"),
     DATE_OF_BIRTH: ("confidential", "a date of birth"),
+    PERSON: ("confidential", "a person's name"),
     DENY_LIST: ("confidential", "a term this deployment keeps confidential"),
     URL: ("internal", "links, which may point inside the organisation"),
+    LOCATION: ("public", "a place, which identifies no one on its own"),
 }
 _IDENTIFIERS: Final = frozenset({EMAIL, PHONE, US_SSN, IP_ADDRESS})
 

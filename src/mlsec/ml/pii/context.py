@@ -48,3 +48,21 @@ def adjust(
     elif down and not up:
         score -= by
     return round(min(1.0, max(0.0, score)), 3)
+
+
+_PRECEDING = 24  # characters looked at for the words right before a match
+
+
+@lru_cache(maxsize=256)
+def _ending(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z0-9'])(?:" + "|".join(re.escape(w) for w in words) + r")[\s\"'“(?:]*$")
+
+
+def right_after(text: str, start: int, words: Iterable[str]) -> bool:
+    """Whether the text just before `start` ends with one of `words` (whole words, case-insensitive; spaces,
+    quotes, an opening bracket, "?" and ":" may stand between: "name? Ann"): "moved here from" right before
+    "Kenosha", not anywhere near it."""
+    chosen = tuple(sorted(words))
+    if not chosen:
+        return False
+    return _ending(chosen).search(text[max(0, start - _PRECEDING) : start].lower()) is not None

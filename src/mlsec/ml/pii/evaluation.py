@@ -3,12 +3,15 @@
 A found span counts as a hit when it has the labelled type and covers at least half of the union of the two
 spans (IoU >= 0.5): "call +1 415 555 0100" and "+1 415 555 0100" agree, a phone number found inside a longer
 labelled address does not. Each labelled span is matched once. Types the engine does not look for are left out.
+
+`uncounted_inside` names, per found type, labelled types whose spans hide it: a city found inside a labelled
+street address is neither right nor wrong (the set labels the whole address, and labels cities as GPE elsewhere).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from mlsec.ml.pii.findings import Finding
@@ -48,15 +51,26 @@ def _iou(a: Span, b: Span) -> float:
     return overlap / union if overlap > 0 and union > 0 else 0.0
 
 
+def _hidden(span: Span, labelled: list[Span], uncounted_inside: Mapping[str, Collection[str]]) -> bool:
+    hiding = uncounted_inside.get(span[0], ())
+    return any(g[0] in hiding and g[1] <= span[1] and span[2] <= g[2] for g in labelled)
+
+
 def evaluate(
-    scan: Callable[[str], list[Finding]], documents: Iterable[tuple[str, list[Span]]], types: Iterable[str]
+    scan: Callable[[str], list[Finding]],
+    documents: Iterable[tuple[str, list[Span]]],
+    types: Iterable[str],
+    *,
+    uncounted_inside: Mapping[str, Collection[str]] | None = None,
 ) -> dict[str, TypeScore]:
     """Per type of `types` (and "ALL"), the counts of `scan` against each document's labelled spans."""
     wanted = set(types)
+    inside = uncounted_inside or {}
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for text, labelled in documents:
         gold = [span for span in labelled if span[0] in wanted]
         found = [(f.type, f.start, f.end) for f in scan(text) if f.type in wanted]
+        found = [span for span in found if not _hidden(span, labelled, inside)]
         unmatched = list(gold)
         for span in found:
             match = next((g for g in unmatched if g[0] == span[0] and _iou(g, span) >= MIN_IOU), None)

@@ -14,8 +14,23 @@ US_SSN: Final = "US_SSN"
 URL: Final = "URL"
 DATE_OF_BIRTH: Final = "DATE_OF_BIRTH"
 SECRET: Final = "SECRET"  # noqa: S105 - an entity type's name, not a secret
+PERSON: Final = "PERSON"
+LOCATION: Final = "LOCATION"
 DENY_LIST: Final = "DENY_LIST"
-ENTITY_TYPES: Final = (EMAIL, PHONE, CREDIT_CARD, IBAN, IP_ADDRESS, US_SSN, URL, DATE_OF_BIRTH, SECRET, DENY_LIST)
+ENTITY_TYPES: Final = (
+    EMAIL,
+    PHONE,
+    CREDIT_CARD,
+    IBAN,
+    IP_ADDRESS,
+    US_SSN,
+    URL,
+    DATE_OF_BIRTH,
+    SECRET,
+    PERSON,
+    LOCATION,
+    DENY_LIST,
+)
 """Presidio's names where Presidio has the type, so that figures compare type by type."""
 
 
