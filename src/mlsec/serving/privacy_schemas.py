@@ -61,7 +61,7 @@ class SubjectsRequest(BaseModel):
     value_hashes: list[SubjectHash] = Field(
         min_length=1, max_length=MAX_SUBJECT_HASHES, description="Keyed hashes of one or more subjects' identifiers."
     )
-    erase: bool = Field(False, description="Delete the rows found (irreversible); false: only count them.")
+    erase: bool = Field(False, strict=True, description="Delete the rows found (irreversible); false: only count them.")
 
 
 class SubjectRows(BaseModel):
@@ -73,7 +73,7 @@ class RetentionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     older_than: Cutoff = Field(description="Rows logged before this time (with its offset) are matched.")
-    dry_run: bool = Field(True, description="Only count (default); false: delete, in batches.")
+    dry_run: bool = Field(True, strict=True, description="Only count (default); false: delete, in batches.")
 
 
 class RetentionResult(BaseModel):

@@ -190,6 +190,8 @@ async def test_retention_dry_run_counts_and_the_real_run_deletes_in_batches(
         ("/privacy/retention", {"older_than": "last week"}, "older_than"),
         ("/privacy/retention", {}, "older_than"),
         ("/privacy/retention", {"older_than": "2026-01-01T00:00:00Z", "dry_run": "no way"}, "dry_run"),
+        ("/privacy/retention", {"older_than": "2026-01-01T00:00:00Z", "dry_run": 0}, "dry_run"),
+        ("/privacy/subjects", {"value_hashes": ["a" * 32], "erase": 1}, "erase"),
     ],
 )
 async def test_bad_input_is_422_in_the_envelope_and_changes_nothing(
