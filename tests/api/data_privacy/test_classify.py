@@ -58,3 +58,12 @@ async def test_bad_input(privacy: httpx.AsyncClient, payload: dict[str, object],
 async def test_history_bad_query(privacy: httpx.AsyncClient) -> None:
     assert (await privacy.get("/classify/history", params={"level": "secret"})).status_code == 422
     assert (await privacy.get("/classify/history", params={"limit": 0})).status_code == 422
+
+
+async def test_names_and_places_are_found_by_default(privacy: httpx.AsyncClient) -> None:
+    text = "Dr Jane Miller moved to Lisbon last spring."
+    body = (await privacy.post("/classify", json={"text": text})).json()
+    spans = {(f["type"], text[f["start"] : f["end"]]) for f in body["findings"]}
+    assert ("PERSON", "Jane Miller") in spans or ("PERSON", "Dr Jane Miller") in spans
+    assert ("LOCATION", "Lisbon") in spans
+    assert body["level"] == "confidential"

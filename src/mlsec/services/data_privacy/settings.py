@@ -18,6 +18,11 @@ class DataPrivacySettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="MLSEC_DATA_PRIVACY_")
 
+    types: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="Entity types looked for (a JSON list); unset: every type, person names and places included.",
+    )
     threshold: float = Field(0.5, ge=0.0, le=1.0, description="Findings scored below it are not reported.")
     region: str = Field("US", pattern=r"^[A-Z]{2}$", description="Country whose national phone formats count most.")
     allow_list: list[str] = Field(
