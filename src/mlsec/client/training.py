@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
 
 
 class TrainingClient(ServiceClient):
-    """Datasets, training jobs, training configs and the registry as the training service sees it."""
+    """Datasets, training jobs, training configs, the registry as the training service sees it, and its privacy
+    edge (the personal data in its datasets)."""
 
     @endpoint("GET", "/models/models", cache="model_info")
     async def get_models(self, *, refresh: bool = False) -> dict[str, Any]:
@@ -148,3 +150,25 @@ class TrainingClient(ServiceClient):
     async def get_dataset_versions(self, name: str) -> dict[str, Any]:
         """`GET /data/datasets/{name}`."""
         return dict(await self.get_json(f"/data/datasets/{name}"))
+
+    @endpoint("GET", "/privacy/status")
+    async def get_privacy_status(self) -> dict[str, Any]:
+        """`GET /privacy/status`: dataset versions, those with PII, findings per type, distinct subject hashes."""
+        return dict(await self.get_json("/privacy/status"))
+
+    @endpoint("POST", "/privacy/subjects", operation="training")
+    async def privacy_subjects(
+        self, value_hashes: Sequence[str], *, erase: bool = False, retrain: bool = False
+    ) -> dict[str, Any]:
+        """`POST /privacy/subjects`: the dataset versions holding rows with any of these keyed hashes (at most
+        10,000) and the model versions trained on them; `erase` rewrites the files without those rows
+        (`rows_removed`), `retrain` (with `erase`) queues a retraining per affected model (`retrain_jobs`)."""
+        body = {"value_hashes": list(value_hashes), "erase": erase, "retrain": retrain}
+        return dict((await self.request("POST", "/privacy/subjects", operation="training", json=body)).json())
+
+    @endpoint("POST", "/privacy/retention", operation="training")
+    async def privacy_retention(self, older_than: datetime, *, dry_run: bool = True) -> dict[str, Any]:
+        """`POST /privacy/retention`: dataset versions created before `older_than` (timezone-aware), never the
+        newest of a name nor one a pending job uses, counted (`matched`) and unless `dry_run` deleted (`deleted`)."""
+        body = {"older_than": older_than.isoformat(), "dry_run": dry_run}
+        return dict((await self.request("POST", "/privacy/retention", operation="training", json=body)).json())

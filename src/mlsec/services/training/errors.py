@@ -51,3 +51,36 @@ class JobNotCancellableError(ConflictError):
 class RegistryUnavailableError(ServiceUnavailableError):
     def __init__(self, reason: str):
         super().__init__(f"MLflow registry unavailable: {reason}", details={"dependency": "mlflow"})
+
+
+class DatasetChangedError(ConflictError):
+    """The stored file is no longer what the database says (changed on disk, or an erasure in flight)."""
+
+    def __init__(self, name: str, version: int):
+        super().__init__(
+            f"dataset {name!r} version {version} changed on disk since it was recorded; retry, or re-upload it",
+            details={"dataset": name, "version": version},
+        )
+
+
+class ConsentMissingError(ConflictError):
+    """Training refused: rows of the dataset belong to subjects without consent for training."""
+
+    def __init__(self, name: str, version: int, subject_ids: list[str], count: int):
+        shown = ", ".join(subject_ids[:20]) + (", ..." if count > 20 else "")
+        super().__init__(
+            f"dataset {name!r} version {version} holds rows of {count} data subject(s) without consent for "
+            f"training: {shown}",
+            details={"dataset": name, "version": version, "count": count, "subject_ids": subject_ids[:20]},
+        )
+
+
+class ConsentCheckUnavailableError(ServiceUnavailableError):
+    """Consent is required and the data-privacy service could not answer."""
+
+    def __init__(self, name: str, version: int, problem: str):
+        super().__init__(
+            f"{problem}, so consent for training on dataset {name!r} version {version} cannot be checked; start "
+            "the data-privacy service (or fix it), or set MLSEC_TRAINING_CONSENT_CHECK=off to train without the check",
+            details={"dependency": "data-privacy", "dataset": name, "version": version},
+        )

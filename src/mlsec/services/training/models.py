@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mlsec.core.database import UtcDateTime, new_metadata
@@ -41,7 +41,22 @@ class Dataset(Base):
     feature_columns: Mapped[list[Any] | None] = mapped_column(JSON)
     columns: Mapped[list[Any]] = mapped_column(JSON)
     label_counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    pii_counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # None: uploaded before uploads were scanned
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DatasetSubject(Base):
+    """One identifying value found in one row of a dataset version, by its keyed hash (never the value): how
+    a person's rows are found again for a lookup or an erasure. `row_index` counts data rows from 0."""
+
+    __tablename__ = "dataset_subject"
+    __table_args__ = (Index("ix_dataset_subject_dataset_id_row_index", "dataset_id", "row_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("dataset.id", ondelete="CASCADE"))
+    value_hash: Mapped[str] = mapped_column(String(32), index=True)
+    entity_type: Mapped[str] = mapped_column(String(32))
+    row_index: Mapped[int] = mapped_column(BigInteger)
 
 
 class TrainingJob(Base):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -11,7 +13,8 @@ MIB = 1 << 20
 
 
 class TrainingSettings(ServiceSettings):
-    """How many jobs run at once, how large an upload may be, and whether to train the default model."""
+    """How many jobs run at once, how large an upload may be, whether to train the default model, and whether a
+    job on personal data needs the subjects' consent."""
 
     model_config = SettingsConfigDict(env_prefix="MLSEC_TRAINING_")
 
@@ -24,3 +27,9 @@ class TrainingSettings(ServiceSettings):
     )
     registry_refresh_seconds: float = Field(15.0, gt=0, le=3600)
     max_log_lines: int = Field(500, ge=10, le=100_000)
+    consent_check: Literal["required", "off"] = Field(
+        "required",
+        description="required: a job on a dataset holding subject hashes asks the data-privacy service for "
+        "training consent first and is refused (409) without it, or (503) when that service cannot answer; "
+        "off: no check.",
+    )

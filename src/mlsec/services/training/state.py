@@ -1,5 +1,5 @@
-"""The running training service, built in the lifespan: job runner, registry view, and what ties them to the
-database and to the gateway's `training` topic."""
+"""The running training service, built in the lifespan: job runner, registry view, PII scanner, consent check,
+and what ties them to the database, the other services (the SDK) and the gateway's `training` topic."""
 
 from __future__ import annotations
 
@@ -13,10 +13,15 @@ from typing import Any
 
 import anyio
 
+from mlsec.client import MainAPIClient
 from mlsec.core.app import ServiceContext
 from mlsec.core.files import private_dir
+from mlsec.core.pii_keys import load_pii_keys
+from mlsec.ml.pii.engine import PiiEngine
 from mlsec.services.training.models import TrainingJob
 from mlsec.services.training.service import jobs
+from mlsec.services.training.service.consent import ConsentCheck
+from mlsec.services.training.service.privacy.scanning import PiiScanner
 from mlsec.services.training.service.registry import RegistryView, terminate_run
 from mlsec.services.training.service.runner import LocalProcessRunner
 from mlsec.services.training.settings import TrainingSettings
@@ -32,7 +37,7 @@ MLFLOW_CLIENT_DEFAULTS = {
 
 
 class TrainingService:
-    """Owns the job runner and the registry view for the lifetime of the app."""
+    """Owns the job runner, the registry view, the PII scanner and the consent check for the lifetime of the app."""
 
     def __init__(self, ctx: ServiceContext, settings: TrainingSettings):
         for name, value in MLFLOW_CLIENT_DEFAULTS.items():
@@ -43,6 +48,9 @@ class TrainingService:
         private_dir(self.datasets_root)
         self.registry = RegistryView(ctx.settings.mlflow_uri, refresh_seconds=settings.registry_refresh_seconds)
         self.runner = LocalProcessRunner(workers=settings.workers, on_message=self.record)
+        self.sdk = MainAPIClient(ctx.settings, http=ctx.http, breakers=ctx.breakers)
+        self.pii = PiiScanner(PiiEngine(), load_pii_keys(ctx.settings).hash_key)
+        self.consent = ConsentCheck(self.sdk, settings.consent_check)
 
     @property
     def tracking_uri(self) -> str:

@@ -50,7 +50,8 @@ async def upload_data(
     label_column: Column = "label",
     feature_columns: Annotated[str | None, Form(description="Comma-separated, tabular tasks only.")] = None,
 ) -> DatasetUploaded:
-    """Upload a dataset as a form; validated, hashed, and stored as the next version of its name."""
+    """Upload a dataset as a form; validated, hashed, scanned for PII (`pii_counts`), and stored as the next
+    version of its name."""
     options = datasets.UploadOptions(
         name=name,
         filename=file.filename or "upload",
@@ -66,7 +67,7 @@ async def upload_data(
         setting="MLSEC_TRAINING_MAX_UPLOAD_BYTES",
     )
     dataset, created = await datasets.create(
-        session, received=received, options=options, datasets_root=training.datasets_root
+        session, received=received, options=options, datasets_root=training.datasets_root, pii=training.pii
     )
     return _answer(response, dataset, created)
 
@@ -96,7 +97,8 @@ async def upload_large_file(
     feature_columns: Annotated[str | None, Query(max_length=4000)] = None,
     sha256: Annotated[str | None, Query(pattern="^[0-9a-f]{64}$", description="Expected checksum.")] = None,
 ) -> DatasetUploaded:
-    """Stream a large file (the raw request body) to disk in chunks, checksummed, never held in memory."""
+    """Stream a large file (the raw request body) to disk in chunks, checksummed, never held in memory; validated
+    and scanned for PII a chunk of rows at a time."""
     received = await datasets.receive_to_file(
         request.stream(),
         datasets_root=training.datasets_root,
@@ -118,7 +120,7 @@ async def upload_large_file(
         feature_columns=_feature_columns(feature_columns),
     )
     dataset, created = await datasets.create(
-        session, received=received, options=options, datasets_root=training.datasets_root
+        session, received=received, options=options, datasets_root=training.datasets_root, pii=training.pii
     )
     return _answer(response, dataset, created)
 

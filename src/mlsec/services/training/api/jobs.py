@@ -49,26 +49,31 @@ async def cancel_job(job_id: str, session: SessionDep, training: TrainingDep) ->
     return _detail(await jobs.get_or_raise(session, job_id=job_id), training)
 
 
-@router.post("/train", status_code=202, response_model=JobDetail)
+@router.post("/train", status_code=202, response_model=JobDetail, responses=error_responses(409, 503))
 async def train_model(
     request: TrainRequest, session: SessionDep, training: TrainingDep, background: BackgroundTasks
 ) -> JobDetail:
-    """Queue a training job; fields left out come from the model's stored config."""
+    """Queue a training job; fields left out come from the model's stored config. 409 when a dataset holds
+    subjects without consent for training, 503 when the data-privacy service cannot say (consent check)."""
     config = configs.merge(await configs.get(session, model_name=request.model_name), request)
-    job = await jobs.create(session, model_name=request.model_name, kind="train", config=config)
+    job = await jobs.create(
+        session, model_name=request.model_name, kind="train", config=config, consent=training.consent
+    )
     if request.save_config:
         await configs.update(session, model_name=request.model_name, config=config)
     background.add_task(training.submit, job.id)
     return _detail(job, training)
 
 
-@router.post("/retrain", status_code=202, response_model=JobDetail, responses=error_responses(404))
+@router.post("/retrain", status_code=202, response_model=JobDetail, responses=error_responses(404, 409, 503))
 async def retrain_model(
     request: RetrainRequest, session: SessionDep, training: TrainingDep, background: BackgroundTasks
 ) -> JobDetail:
     """Queue a retraining: the stored config, the newest data, and labelled feedback when there is some."""
     stored = await configs.get_or_raise(session, model_name=request.model_name)
-    job = await jobs.create(session, model_name=request.model_name, kind="retrain", config=stored.config)
+    job = await jobs.create(
+        session, model_name=request.model_name, kind="retrain", config=stored.config, consent=training.consent
+    )
     jobs.append_log(job, f"retrain requested: {request.reason}", limit=training.settings.max_log_lines)
     background.add_task(training.submit, job.id)
     return _detail(job, training)

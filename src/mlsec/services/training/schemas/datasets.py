@@ -27,6 +27,10 @@ class DatasetRead(BaseModel):
     feature_columns: list[str] | None
     columns: list[str]
     label_counts: dict[str, int]
+    pii_counts: dict[str, int] | None = Field(
+        description="Findings per PII type in the text column ({} for none or no text column); null for a "
+        "version uploaded before uploads were scanned."
+    )
     created_at: datetime
 
 

@@ -3,6 +3,10 @@
 Runs at start-up as a start-up task (tried again with backoff until MLflow answers): when the model
 has no champion and no job is already on its way, registers the shipped datasets, stores the default config and queues
 a training job, whose progress shows in the service's log and on the gateway's `training` topic.
+
+The shipped datasets are scanned for PII like any upload (a few public example addresses are found), but the
+job is created without the consent check: the data is public and shipped with mlsec, not personal data of the
+deployment's subjects, and the default model must train on a first start before the data-privacy service is up.
 """
 
 from __future__ import annotations
@@ -67,7 +71,9 @@ async def _register_shipped(service: TrainingService, name: str, pattern: str) -
     received = await anyio.to_thread.run_sync(combine_jsonl, files, target)
     options = datasets.UploadOptions(name=name, filename=f"{name}.jsonl")
     async with service.ctx.db.session() as session:
-        await datasets.create(session, received=received, options=options, datasets_root=service.datasets_root)
+        await datasets.create(
+            session, received=received, options=options, datasets_root=service.datasets_root, pii=service.pii
+        )
 
 
 async def _check_mlflow(service: TrainingService) -> None:
@@ -104,7 +110,7 @@ async def bootstrap_default_model(service: TrainingService) -> str | None:
         config = DEFAULT_CONFIG if stored is None else stored.config
         if stored is None:
             await configs.update(session, model_name=DEFAULT_MODEL, config=config)
-        job = await jobs.create(session, model_name=DEFAULT_MODEL, kind="train", config=config)
+        job = await jobs.create(session, model_name=DEFAULT_MODEL, kind="train", config=config, consent=None)
         job_id = job.id
     await service.submit(job_id)
     logger.info("training.bootstrap.queued", extra={"model_name": DEFAULT_MODEL, "job_id": job_id})

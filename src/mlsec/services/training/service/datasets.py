@@ -1,4 +1,4 @@
-"""Datasets: streamed to disk, validated in chunks, stored by content hash and versioned by name.
+"""Datasets: streamed to disk, validated and scanned for PII in chunks, stored by content hash and versioned by name.
 
 A dataset is read by its name, which means its newest version (`get`, `get_or_raise`, `get_all`);
 `get_all_versions` reads every version of one name."""
@@ -22,6 +22,7 @@ from mlsec.core.errors import ConflictError
 from mlsec.ml.datasets import DatasetError, DatasetFormat, DatasetSummary, Task, detect_format, inspect_dataset
 from mlsec.services.training.errors import DatasetNotFoundError, InvalidDatasetError, UploadTooLargeError
 from mlsec.services.training.models import Dataset
+from mlsec.services.training.service.privacy.scanning import PiiScanner, UploadScan
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -94,7 +95,9 @@ def _format_of(filename: str) -> DatasetFormat:
         raise InvalidDatasetError(str(exc)) from None
 
 
-async def _inspect(received: ReceivedFile, options: UploadOptions, fmt: DatasetFormat) -> DatasetSummary:
+async def _inspect(
+    received: ReceivedFile, options: UploadOptions, fmt: DatasetFormat, scan: UploadScan
+) -> DatasetSummary:
     def run() -> DatasetSummary:
         return inspect_dataset(
             received.path,
@@ -103,6 +106,7 @@ async def _inspect(received: ReceivedFile, options: UploadOptions, fmt: DatasetF
             text_column=options.text_column,
             label_column=options.label_column,
             feature_columns=options.feature_columns,
+            on_texts=scan.on_texts,
         )
 
     try:
@@ -113,16 +117,41 @@ async def _inspect(received: ReceivedFile, options: UploadOptions, fmt: DatasetF
 
 
 async def create(
-    session: AsyncSession, *, received: ReceivedFile, options: UploadOptions, datasets_root: Path
+    session: AsyncSession, *, received: ReceivedFile, options: UploadOptions, datasets_root: Path, pii: PiiScanner
 ) -> tuple[Dataset, bool]:
-    """Validate a received file and store it as the next version of its dataset (or find the same content); the
-    dataset version, and whether it is new."""
+    """Validate a received file, scanning its text column for PII in the same pass, and store it as the next
+    version of its dataset (or find the same content); the dataset version, and whether it is new."""
     fmt = _format_of(options.filename)
+    scan = pii.start(incoming_dir(datasets_root))
     try:
-        summary = await _inspect(received, options, fmt)
-    except BaseException:
-        received.path.unlink(missing_ok=True)
-        raise
+        try:
+            summary = await _inspect(received, options, fmt, scan)
+        except BaseException:
+            received.path.unlink(missing_ok=True)
+            raise
+        return await _store(
+            session,
+            received=received,
+            options=options,
+            datasets_root=datasets_root,
+            fmt=fmt,
+            summary=summary,
+            scan=scan,
+        )
+    finally:
+        scan.close()
+
+
+async def _store(
+    session: AsyncSession,
+    *,
+    received: ReceivedFile,
+    options: UploadOptions,
+    datasets_root: Path,
+    fmt: DatasetFormat,
+    summary: DatasetSummary,
+    scan: UploadScan,
+) -> tuple[Dataset, bool]:
     name = dataset_name_for(options)
     latest = await get(session, name=name)
     if latest is not None and latest.sha256 == received.sha256:
@@ -148,12 +177,14 @@ async def create(
         feature_columns=options.feature_columns,
         columns=summary.columns,
         label_counts=summary.label_counts,
+        pii_counts=dict(sorted(scan.counts.items())),
     )
     session.add(dataset)
     try:
         await session.flush()
     except IntegrityError:
         raise ConflictError(f"dataset {name!r} is being uploaded concurrently; retry") from None
+    await scan.store(session, dataset_id=dataset.id)
     return dataset, True
 
 

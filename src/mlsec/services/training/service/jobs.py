@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mlsec.core.errors import InvalidInputError
 from mlsec.ml.datasets import detect_format
-from mlsec.services.training.errors import JobNotCancellableError, JobNotFoundError
+from mlsec.services.training.errors import DatasetNotFoundError, JobNotCancellableError, JobNotFoundError
 from mlsec.services.training.models import Dataset, TrainingJob
 from mlsec.services.training.schemas.configs import TrainingConfigBody
 from mlsec.services.training.service import datasets
 from mlsec.services.training.service.configs import validate_params
+from mlsec.services.training.service.consent import ConsentCheck
 from mlsec.services.training.service.worker import DatasetRef, JobSpec
 
 FINISHED = frozenset({"succeeded", "failed", "cancelled"})
@@ -61,14 +62,39 @@ async def _training_datasets(
     return chosen
 
 
-async def create(session: AsyncSession, *, model_name: str, kind: str, config: TrainingConfigBody) -> TrainingJob:
-    """A queued job for a model, pinned to the newest versions of its datasets."""
+async def create(
+    session: AsyncSession, *, model_name: str, kind: str, config: TrainingConfigBody, consent: ConsentCheck | None
+) -> TrainingJob:
+    """A queued job for a model, pinned to the newest versions of its datasets; `consent` checks first that their
+    subjects agreed to training (None: no check, for the shipped public data only)."""
     config = config.model_copy(update={"params": validate_params(config.task, config.params)})
     chosen = await _training_datasets(session, config, model_name=model_name, with_feedback=kind == "retrain")
-    dataset_ids = [d.id for d in chosen]
     if config.evaluation_dataset:
-        evaluation = await datasets.get_or_raise(session, name=config.evaluation_dataset)
-        dataset_ids.append(evaluation.id)
+        chosen.append(await datasets.get_or_raise(session, name=config.evaluation_dataset))
+    if consent is not None:
+        await consent.ensure(session, chosen)
+    return await _queued(
+        session, model_name=model_name, kind=kind, config=config.model_dump(), dataset_ids=[d.id for d in chosen]
+    )
+
+
+async def create_like(session: AsyncSession, *, job: TrainingJob, consent: ConsentCheck) -> TrainingJob:
+    """A queued retraining of `job`'s model with its configuration on the same dataset versions (as they are
+    now: after an erasure, without the erased rows); 404 when one of them was deleted since."""
+    found = (await session.execute(select(Dataset).where(Dataset.id.in_(job.dataset_ids)))).scalars().all()
+    by_id = {d.id: d for d in found}
+    missing = [i for i in job.dataset_ids if i not in by_id]
+    if missing:
+        raise DatasetNotFoundError(f"id {missing[0]} (used by job {job.id})")
+    await consent.ensure(session, [by_id[i] for i in job.dataset_ids])
+    return await _queued(
+        session, model_name=job.model_name, kind="retrain", config=job.config, dataset_ids=job.dataset_ids
+    )
+
+
+async def _queued(
+    session: AsyncSession, *, model_name: str, kind: str, config: dict[str, Any], dataset_ids: list[int]
+) -> TrainingJob:
     job = TrainingJob(
         id=uuid.uuid4().hex[:16],
         model_name=model_name,
@@ -76,8 +102,8 @@ async def create(session: AsyncSession, *, model_name: str, kind: str, config: T
         status="queued",
         progress=0,
         step="queued",
-        config=config.model_dump(),
-        dataset_ids=dataset_ids,
+        config=config,
+        dataset_ids=list(dataset_ids),
         metrics={},
         logs=[],
     )
