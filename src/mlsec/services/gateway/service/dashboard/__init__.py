@@ -5,6 +5,7 @@ from mlsec.services.gateway.service.dashboard import (
     models,
     monitoring,
     overview,
+    privacy,
     redteam,
     registry,
     training,
@@ -22,6 +23,7 @@ PAGES: dict[str, Page] = {
         training.PAGE,
         monitoring.PAGE,
         redteam.PAGE,
+        privacy.PAGE,
         access.PAGE,
     )
 }
