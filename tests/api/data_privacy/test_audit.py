@@ -116,3 +116,13 @@ async def test_filters_and_bad_query(running: Running) -> None:
     assert granted["total"] == 1 and granted["items"][0]["target"] == "user-0"
     assert (await running.http.get("/audit/logs", params={"limit": 5000})).status_code == 422
     assert (await running.http.get("/audit/logs", params={"since": "yesterday"})).status_code == 422
+
+
+async def test_concurrent_first_appends_form_one_chain(running: Running) -> None:
+    """A fresh log: requests arriving together all append (the head row exists from start-up), in one line."""
+    import asyncio
+
+    answers = await asyncio.gather(*(subject(running.http, f"burst-{n}", f"b{n}@example.com") for n in range(8)))
+    assert len(answers) == 8
+    result = (await running.http.get("/audit/verify")).json()
+    assert result["valid"] is True and result["entries"] == 8

@@ -16,7 +16,7 @@ from mlsec.core.subscription import EventSubscription
 from mlsec.ml.pii.engine import ALL_TYPES, PiiEngine
 from mlsec.services.data_privacy.api import routers
 from mlsec.services.data_privacy.models import Base
-from mlsec.services.data_privacy.service import events
+from mlsec.services.data_privacy.service import audit, events
 from mlsec.services.data_privacy.settings import DataPrivacySettings
 from mlsec.services.data_privacy.state import Privacy
 
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, data_privacy_settings: DataPriv
             ),
             sdk=MainAPIClient(ctx.settings, http=ctx.http, breakers=ctx.breakers),
         )
+        await audit.ensure_chain(ctx.db)
         app.state.privacy = privacy
         ctx.startup.run("pii-engine", partial(warm_up, privacy.engine), state="loading the name and place lists")
         if own.audit_events:

@@ -80,6 +80,7 @@ DATASET = DatasetRead.model_validate(
         "feature_columns": None,
         "columns": ["text", "label"],
         "label_counts": {"0": 800, "1": 400},
+        "pii_counts": {"EMAIL_ADDRESS": 3},
         "created_at": NOW,
     }
 )
@@ -166,6 +167,7 @@ async def test_jobs_show_their_progress_and_status_for_the_live_updates(
     assert 'class="secondary write-control cancel-job" data-job-id="fedcba9876543210"' in page
     assert 'hx-get="/ui/training/partials/plots?job=0123456789abcdef"' in page
     assert '<tr data-dataset="security-prompts-train">' in page and "0: 800, 1: 400" in page
+    assert "EMAIL_ADDRESS: 3" in page  # the personal data the upload's scan found
     assert '<option value="security-prompts-train">security-prompts-train (v2, 1,200 rows)</option>' in page
     jobs = await gateway.http.get("/ui/training/partials/jobs")
     assert jobs.status_code == 200 and 'data-job-id="0123456789abcdef"' in jobs.text

@@ -12,6 +12,7 @@ number and hash), and verification starts from there.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import AsyncIterator
@@ -20,8 +21,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mlsec.core.database import Database
 from mlsec.services.data_privacy.models import AuditChain, AuditEntry, utcnow
 
 GENESIS = "0" * 64
@@ -51,12 +54,20 @@ def entry_hash(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+async def ensure_chain(db: Database) -> None:
+    """Create the chain's head row once, at start-up: appends lock it, and a lock needs a row to exist (two
+    first appends racing to create it would otherwise collide). Another replica creating it first is fine."""
+    with contextlib.suppress(IntegrityError):
+        async with db.session() as session:
+            if await session.get(AuditChain, CHAIN_ID) is None:
+                session.add(AuditChain(id=CHAIN_ID, head_seq=0, head_hash=GENESIS, pruned_seq=0, pruned_hash=GENESIS))
+
+
 async def _chain(session: AsyncSession) -> AuditChain:
+    """The head row, locked until the transaction ends (appends from every replica queue on it)."""
     chain = (await session.execute(select(AuditChain).where(AuditChain.id == CHAIN_ID).with_for_update())).scalar()
     if chain is None:
-        chain = AuditChain(id=CHAIN_ID, head_seq=0, head_hash=GENESIS, pruned_seq=0, pruned_hash=GENESIS)
-        session.add(chain)
-        await session.flush()
+        raise RuntimeError("the audit chain's head row is missing: it is created at start-up (ensure_chain)")
     return chain
 
 
