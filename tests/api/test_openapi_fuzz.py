@@ -50,7 +50,7 @@ LONG_JOBS = {
 # Operations whose input may be valid for the schema and still be refused (422) for a reason the schema does not
 # state: exactly one of two fields (`text` or `features`, a key or a password, ...), a file's format told by its
 # name, a checksum that must match the body, tensor data that must fit its datatype, two drift samples naming the
-# same features, a red-team report's totals adding up, `since` before `until`.
+# same features, a red-team report's totals adding up, `since` before `until`, a purpose the deployment lists.
 SEMANTIC_422 = {
     ("model-api", "POST", "/predict"),
     ("model-api", "POST", "/predict/batch"),
@@ -68,6 +68,11 @@ SEMANTIC_422 = {
     ("analytics", "PUT", "/auto-retrain/config"),
     ("gateway", "POST", "/auth/token"),
     ("gateway", "PATCH", "/auth/users/{username}"),
+    # consent purposes are the deployment's (MLSEC_DATA_PRIVACY_PURPOSES); a token decrypts only with its key
+    ("data-privacy", "POST", "/consent/record"),
+    ("data-privacy", "POST", "/consent/withdraw"),
+    ("data-privacy", "POST", "/consent/check"),
+    ("data-privacy", "POST", "/anonymize/decrypt"),
 }
 # Operations whose seed answers 400 (not 422) for a value the schema leaves open: seed 004's monitor refuses a
 # model type other than classifier or regressor with 400 "Invalid model type", and its contract wins.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mlsec.client import MainAPIClient
@@ -30,12 +31,12 @@ class Privacy:
     def anonymizer(self, keep_last: int = 4) -> Anonymizer:
         return Anonymizer(hash_key=self.keys.hash_key, encryption_key=self.keys.encryption_key, keep_last=keep_last)
 
-    def engine_for(self, entities: list[str] | None, threshold: float | None) -> PiiEngine:
+    def engine_for(self, entities: Sequence[str] | None, threshold: float | None) -> PiiEngine:
         """The deployment's engine, narrowed to some types or another threshold for one request."""
         if entities is None and threshold is None:
             return self.engine
         return PiiEngine(
-            types=entities if entities is not None else self.engine.types,
+            types=list(entities) if entities is not None else self.engine.types,
             threshold=self.engine.threshold if threshold is None else threshold,
             allow=self.engine.allow,
             deny=self.engine.deny,

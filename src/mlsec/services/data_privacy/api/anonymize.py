@@ -27,7 +27,9 @@ def _operators(body: AnonymizeRequest | BatchRequest) -> Operator | Mapping[str,
     limits.check_entities(body.entities)
     if body.operators:
         limits.check_entities(list(body.operators))
-        return {**dict.fromkeys(limits.known_entities(), body.operator), **body.operators}
+        chosen: dict[str, Operator] = dict.fromkeys(limits.known_entities(), body.operator)
+        chosen.update((str(kind), operator) for kind, operator in body.operators.items())
+        return chosen
     return body.operator
 
 

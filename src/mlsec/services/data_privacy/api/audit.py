@@ -1,9 +1,8 @@
 """The audit log: its entries and the verification of its hash chain."""
 
-from datetime import datetime
-
 from fastapi import APIRouter, Query
 
+from mlsec.core.limits import UtcDatetime
 from mlsec.services.data_privacy.dependencies import Limit, Offset, SessionDep
 from mlsec.services.data_privacy.schemas.audit import AuditPage, AuditRead, VerifyRead
 from mlsec.services.data_privacy.service import audit
@@ -18,7 +17,7 @@ async def get_logs(
     offset: Offset = 0,
     action: str | None = Query(None, max_length=64),
     actor: str | None = Query(None, max_length=100),
-    since: datetime | None = Query(None, description="Entries from this time on (ISO 8601)."),  # noqa: B008
+    since: UtcDatetime | None = Query(None, description="Entries from this time on (ISO 8601)."),  # noqa: B008
 ) -> AuditPage:
     """Entries newest first: who did what to what, with each entry's hash and its predecessor's."""
     entries, total = await audit.get_all(session, action=action, actor=actor, since=since, limit=limit, offset=offset)

@@ -14,11 +14,12 @@ from mlsec.services.data_privacy.schemas.retention import (
     PolicyUpdate,
     RetentionStatus,
 )
+from mlsec.services.data_privacy.schemas.types import Category
 from mlsec.services.data_privacy.service import retention
 from mlsec.services.data_privacy.service.retention import Outcome, Policy
 
 router = APIRouter(tags=["retention"])
-CategoryPath = Path(pattern=r"^[a-z_]{1,32}$", description="prediction_logs, datasets, classifications or audit.")
+CategoryPath = Path(description="prediction_logs, datasets, classifications or audit.")
 
 
 def _policy(p: Policy) -> PolicyRead:
@@ -51,7 +52,7 @@ async def get_policies(privacy: PrivacyDep, session: SessionDep) -> PolicyList:
 
 @router.put("/retention/policies/{category}", response_model=PolicyRead, responses=error_responses(422))
 async def update_policy(
-    body: PolicyUpdate, privacy: PrivacyDep, session: SessionDep, caller: CallerDep, category: str = CategoryPath
+    body: PolicyUpdate, privacy: PrivacyDep, session: SessionDep, caller: CallerDep, category: Category = CategoryPath
 ) -> PolicyRead:
     """Set a category's period in days (null: keep forever); audited."""
     return _policy(await retention.update(session, privacy, category, body.max_age_days, caller=caller))

@@ -1,5 +1,7 @@
 """Data subjects: register, list, see where their data is, erase (seed 000's `/data-subjects`)."""
 
+from typing import Any
+
 from fastapi import APIRouter, Query, Response
 
 from mlsec.core.openapi import error_responses
@@ -28,7 +30,13 @@ from mlsec.services.data_privacy.service.subjects import Identifier
 router = APIRouter(tags=["data subjects"])
 
 
-@router.post("/data-subjects", response_model=SubjectCreated, status_code=201, responses=error_responses(409, 422))
+CREATE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": SubjectCreated, "description": "Identifiers added to a known subject."},
+    **error_responses(409, 422),
+}
+
+
+@router.post("/data-subjects", response_model=SubjectCreated, status_code=201, responses=CREATE_RESPONSES)
 async def create_subject(
     body: SubjectCreate, response: Response, privacy: PrivacyDep, session: SessionDep, caller: CallerDep
 ) -> SubjectCreated:

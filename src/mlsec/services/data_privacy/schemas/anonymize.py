@@ -5,15 +5,16 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlsec.ml.pii.anonymize import Operator
+from mlsec.services.data_privacy.schemas.types import EntityType
 
 
 class _Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     operator: Operator = Field("replace", description="For every type not named in `operators`.")
-    operators: dict[str, Operator] | None = Field(None, max_length=32, description="One operator per type.")
-    entities: list[str] | None = Field(None, min_length=1, max_length=32, description="Only these types.")
-    keep_last: int = Field(4, ge=0, le=32, description="Characters `mask` keeps at the end.")
+    operators: dict[EntityType, Operator] | None = Field(None, max_length=32, description="One operator per type.")
+    entities: list[EntityType] | None = Field(None, min_length=1, max_length=32, description="Only these types.")
+    keep_last: int = Field(4, ge=0, le=32, strict=True, description="Characters `mask` keeps at the end.")
 
 
 class AnonymizeRequest(_Options):

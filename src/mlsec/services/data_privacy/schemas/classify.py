@@ -7,8 +7,9 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlsec.ml.pii.classification import Level
+from mlsec.services.data_privacy.schemas.types import EntityType
 
-EntityList = list[str] | None
+EntityList = list[EntityType] | None
 
 
 class ClassifyRequest(BaseModel):
@@ -16,7 +17,9 @@ class ClassifyRequest(BaseModel):
 
     text: str = Field(min_length=1, description="The text; its size limit is MLSEC_DATA_PRIVACY_MAX_TEXT_CHARS.")
     entities: EntityList = Field(None, min_length=1, max_length=32, description="Only these types (default: all).")
-    threshold: float | None = Field(None, ge=0.0, le=1.0, description="Minimum score (default: the deployment's).")
+    threshold: float | None = Field(
+        None, ge=0.0, le=1.0, strict=True, description="Minimum score (default: the deployment's)."
+    )
 
 
 class FindingRead(BaseModel):

@@ -18,7 +18,7 @@ class ConsentRecord(BaseModel):
 
     subject_id: str = Field(pattern=SUBJECT_ID)
     purpose: str = Field(pattern=PURPOSE, description="One of MLSEC_DATA_PRIVACY_PURPOSES.")
-    granted: bool = True
+    granted: bool = Field(True, strict=True)
     source: str | None = Field(None, max_length=200, description="Where it was given (a form, a contract).")
     policy_version: str | None = Field(None, max_length=64, description="The privacy policy's version agreed to.")
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mlsec.services.data_privacy.schemas.types import Category
+
 
 class PolicyRead(BaseModel):
     category: str
@@ -23,7 +25,7 @@ class PolicyList(BaseModel):
 class PolicyUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    max_age_days: int | None = Field(ge=1, le=36_500)
+    max_age_days: int | None = Field(ge=1, le=36_500, strict=True)
 
 
 class CategoryOutcome(BaseModel):
@@ -45,8 +47,8 @@ class RetentionStatus(BaseModel):
 class CleanupRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    dry_run: bool = Field(True, description="Count only (the default); false deletes.")
-    categories: list[str] | None = Field(None, min_length=1, max_length=8)
+    dry_run: bool = Field(True, strict=True, description="Count only (the default); false deletes.")
+    categories: list[Category] | None = Field(None, min_length=1, max_length=8)
 
 
 class CleanupResult(RetentionStatus):

@@ -7,13 +7,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mlsec.services.data_privacy.schemas.types import IdentifierType
+
 SUBJECT_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$"
 
 
 class IdentifierIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: str = Field(min_length=1, max_length=32, description="EMAIL_ADDRESS, PHONE_NUMBER, CREDIT_CARD, ...")
+    type: IdentifierType = Field(description="A type whose value points at one person.")
     value: str = Field(min_length=1, max_length=320, description="Hashed on arrival; never stored or logged.")
 
 

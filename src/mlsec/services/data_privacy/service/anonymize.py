@@ -57,7 +57,7 @@ async def create(
     texts: Sequence[str],
     *,
     operators: Operator | Mapping[str, Operator],
-    entities: list[str] | None,
+    entities: Sequence[str] | None,
     keep_last: int,
     subject_id: str | None = None,
 ) -> list[Result]:

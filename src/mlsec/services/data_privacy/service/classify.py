@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,7 +36,7 @@ async def create(
     privacy: Privacy,
     text: str,
     *,
-    entities: list[str] | None,
+    entities: Sequence[str] | None,
     threshold: float | None,
     caller: str,
 ) -> Classified:

@@ -8,6 +8,7 @@ cut from its oldest end with the cut recorded so the chain still verifies).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -101,7 +102,7 @@ async def _own(session: AsyncSession, category: str, cutoff: datetime, dry_run: 
 
 
 async def apply(
-    session: AsyncSession, privacy: Privacy, categories: list[str] | None, *, dry_run: bool, caller: str = "api"
+    session: AsyncSession, privacy: Privacy, categories: Sequence[str] | None, *, dry_run: bool, caller: str = "api"
 ) -> list[Outcome]:
     """Count (dry run) or delete what is past its period in each category; a category without a period is
     reported and left alone."""
