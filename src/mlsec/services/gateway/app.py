@@ -25,6 +25,7 @@ from mlsec.services.gateway.service.live import live_updates
 from mlsec.services.gateway.service.prompts import PromptAnonymizer
 from mlsec.services.gateway.service.proxy import GatewayProxy, ProxyMetrics
 from mlsec.services.gateway.service.security import admit, authorize, guard_errors, install_cors, security_lifespan
+from mlsec.services.gateway.service.security.announce import AdminActions
 from mlsec.services.gateway.settings import GatewaySettings
 
 # Common routes the gateway answers itself with the platform-wide view (see api/platform.py).
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, gateway_settings: GatewaySettin
     if own.auth_enabled:
         declare_errors(app, guard_errors)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")  # the dashboard's files (public)
+    app.add_middleware(AdminActions)  # every admin write, once it succeeded, to the audit log (announce.py)
     install_cors(app, own)
     app.state.gateway_settings = own
     proxy_metrics = ProxyMetrics(app.state.metrics.registry)

@@ -68,7 +68,7 @@ async def create_key(
     created = await accounts.create_key(
         session, name=body.name, role=body.role, created_by=principal.identity, hasher=security.authenticator.hasher
     )
-    announce(ctx, "key.created", actor=principal.identity, key_id=created.record.id, name=body.name, role=body.role)
+    announce(ctx, "key.created", actor=principal.identity, key_id=created.record.key_id, name=body.name, role=body.role)
     return ApiKeyCreated(**ApiKeyRead.model_validate(created.record).model_dump(), api_key=created.api_key)
 
 

@@ -26,7 +26,8 @@ from mlsec.core.errors import ForbiddenError, MlsecError, TooManyRequestsError, 
 from mlsec.core.ratelimit import RateDecision
 from mlsec.core.service_token import SERVICE_TOKEN_HEADER
 from mlsec.services.gateway.service.security.accounts import Guard
-from mlsec.services.gateway.service.security.policy import PUBLIC, requirement_for
+from mlsec.services.gateway.service.security.announce import ADMIN_ACTION
+from mlsec.services.gateway.service.security.policy import PUBLIC, WRITE, requirement_for
 from mlsec.services.gateway.service.security.session import csrf_matches, needs_csrf, same_origin, session_token
 from mlsec.services.gateway.service.security.state import SecurityState
 
@@ -153,6 +154,8 @@ async def _check(scope: Scope, security: SecurityState) -> Principal | None:
             "authentication required: send Authorization: Bearer <token or API key>, or X-API-Key, or sign in",
             details={"required_role": str(need)},
         )
+    if need == Role.ADMIN and method in WRITE:
+        scope.setdefault("state", {})[ADMIN_ACTION] = f"{method} {template}"  # announce.py writes it on success
     if not role_allows(principal.role, need):
         raise ForbiddenError(
             f"role {principal.role} may not {method} {template}; it needs {need}",
