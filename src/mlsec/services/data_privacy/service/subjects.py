@@ -18,6 +18,8 @@ from mlsec.services.data_privacy.models import DataSubject, Erasure, SubjectIden
 from mlsec.services.data_privacy.service import audit, consent, stores
 from mlsec.services.data_privacy.state import Privacy
 
+MAX_IDENTIFIERS = 1000  # one call to each store then asks for all of them (its limit is 10,000 hashes)
+
 
 @dataclass(frozen=True)
 class Identifier:
@@ -50,6 +52,11 @@ async def create(
     elif note is not None:
         subject.note = note
     known = {row.value_hash for row in await get_identifiers(session, subject_id)}
+    if len(known) + len(identifiers) > MAX_IDENTIFIERS:
+        raise InvalidInputError(
+            f"a subject has at most {MAX_IDENTIFIERS} identifiers; {subject_id!r} has {len(known)}",
+            details={"subject_id": subject_id, "identifiers": len(known), "limit": MAX_IDENTIFIERS},
+        )
     for identifier in identifiers:
         digest = subject_hash(privacy.keys.hash_key, identifier.type, identifier.value)
         if digest not in known:
