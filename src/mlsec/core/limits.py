@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Final
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
 MAX_INT32: Final = 2**31 - 1
 """The largest SQL `integer` (PostgreSQL int4): the ids of tables keyed by SQLAlchemy's `Integer`."""
@@ -84,3 +84,12 @@ def _to_utc(value: datetime) -> datetime:
 UtcDatetime = Annotated[datetime, BeforeValidator(_not_a_number), AfterValidator(_to_utc)]
 """An ISO 8601 time, converted to UTC (naive: read as UTC); refused (422) when it is a number or falls outside
 years 1-9999 in UTC."""
+Cutoff = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_to_utc)]
+"""A time before which data is deleted: with its offset (a naive one is refused: a deletion must not depend on
+which zone the caller meant), converted to UTC."""
+
+SUBJECT_HASH_PATTERN = r"^[0-9a-f]{32}$"  # mlsec.ml.pii.subjects.HASH_PATTERN (a unit test keeps them equal)
+MAX_SUBJECT_HASHES = 10_000  # per request to a store's /privacy/subjects
+SubjectHash = Annotated[
+    str, Field(pattern=SUBJECT_HASH_PATTERN, description="A subject's keyed hash (mlsec.ml.pii.subjects.subject_hash).")
+]

@@ -3,46 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from mlsec.core.limits import as_utc
-from mlsec.ml.pii.subjects import HASH_PATTERN
+from mlsec.core.limits import MAX_SUBJECT_HASHES, Cutoff, SubjectHash
 
-MAX_SUBJECT_HASHES = 10_000
 RetentionCategory = Literal["prediction_logs"]
-
-
-def _not_a_number(value: object) -> object:
-    """Pydantic would read a number (or a string of one) as seconds since 1970; a cutoff that deletes data is
-    an ISO 8601 string."""
-    if isinstance(value, int | float) or (isinstance(value, str) and _is_number(value)):
-        raise ValueError("a time is an ISO 8601 string with its offset, such as 2026-01-31T00:00:00Z")
-    return value
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _to_utc(value: datetime) -> datetime:
-    try:
-        return as_utc(value)
-    except OverflowError:
-        raise ValueError("the time has no UTC equivalent between years 1 and 9999") from None
-
-
-Cutoff = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_to_utc)]
-"""A time with its offset (a naive one is refused: a deletion must not depend on which zone the caller meant)."""
-SubjectHash = Annotated[
-    str,
-    Field(pattern=HASH_PATTERN.pattern, description="A subject's keyed hash (mlsec.ml.pii.subjects.subject_hash)."),
-]
 
 
 class PrivacyStatus(BaseModel):

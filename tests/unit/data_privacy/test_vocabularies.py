@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import get_args
 
+from mlsec.core.limits import SUBJECT_HASH_PATTERN
 from mlsec.ml.pii.engine import RECOGNIZERS
 from mlsec.ml.pii.findings import DENY_LIST, ENTITY_TYPES
-from mlsec.ml.pii.subjects import IDENTIFYING_TYPES
+from mlsec.ml.pii.subjects import HASH_PATTERN, IDENTIFYING_TYPES
 from mlsec.services.data_privacy.schemas.types import Category, EntityType, IdentifierType
 from mlsec.services.data_privacy.settings import CATEGORIES
 
@@ -22,3 +23,7 @@ def test_identifier_types_are_the_identifying_ones() -> None:
 
 def test_categories_are_the_retention_categories() -> None:
     assert get_args(Category) == CATEGORIES
+
+
+def test_the_subject_hash_pattern_is_the_engines() -> None:
+    assert HASH_PATTERN.pattern == SUBJECT_HASH_PATTERN

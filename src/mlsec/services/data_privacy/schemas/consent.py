@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
+from mlsec.core.limits import MAX_SUBJECT_HASHES, SubjectHash
 from mlsec.services.data_privacy.schemas.subjects import SUBJECT_ID
 
 PURPOSE = r"^[a-z][a-z0-9_-]{0,31}$"
-HASH = r"^[0-9a-f]{32}$"
 
 
 class ConsentRecord(BaseModel):
@@ -59,8 +58,8 @@ class ConsentCheck(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     purpose: str = Field(pattern=PURPOSE)
-    value_hashes: list[Annotated[str, StringConstraints(pattern=HASH)]] = Field(
-        max_length=10_000, description="Keyed hashes of identifiers found in a dataset."
+    value_hashes: list[SubjectHash] = Field(
+        max_length=MAX_SUBJECT_HASHES, description="Keyed hashes of identifiers found in a dataset."
     )
 
 

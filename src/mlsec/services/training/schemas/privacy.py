@@ -3,21 +3,11 @@ them, their erasure, retention of old dataset versions, and the totals."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from mlsec.core.limits import _not_a_number, _to_utc
-from mlsec.ml.pii.subjects import HASH_PATTERN
-
-MAX_SUBJECT_HASHES = 10_000
-
-SubjectHash = Annotated[
-    str,
-    Field(pattern=HASH_PATTERN.pattern, description="A subject's keyed hash (mlsec.ml.pii.subjects.subject_hash)."),
-]
-Cutoff = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator(_to_utc)]
-"""A time with its offset: a naive one is refused, a deletion must not depend on the zone the caller meant."""
+from mlsec.core.limits import MAX_SUBJECT_HASHES, Cutoff, SubjectHash
 
 
 class SubjectsRequest(BaseModel):
