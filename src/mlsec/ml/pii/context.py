@@ -22,7 +22,7 @@ def _words(words: tuple[str, ...]) -> re.Pattern[str]:
 
 def near(text: str, start: int, end: int, words: Iterable[str]) -> bool:
     """Whether one of `words` stands near the span `start:end` of `text`."""
-    chosen = tuple(sorted(words))
+    chosen = words if isinstance(words, tuple) else tuple(words)  # the callers' constant tuples: no copy
     if not chosen:
         return False
     window = text[max(0, start - BEFORE) : start].lower() + " " + text[end : end + AFTER].lower()
@@ -62,7 +62,7 @@ def right_after(text: str, start: int, words: Iterable[str]) -> bool:
     """Whether the text just before `start` ends with one of `words` (whole words, case-insensitive; spaces,
     quotes, an opening bracket, "?" and ":" may stand between: "name? Ann"): "moved here from" right before
     "Kenosha", not anywhere near it."""
-    chosen = tuple(sorted(words))
+    chosen = words if isinstance(words, tuple) else tuple(words)
     if not chosen:
         return False
     return _ending(chosen).search(text[max(0, start - _PRECEDING) : start].lower()) is not None

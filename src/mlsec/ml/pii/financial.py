@@ -10,6 +10,7 @@ from stdnum import luhn
 
 from mlsec.ml.pii.context import adjust
 from mlsec.ml.pii.findings import CREDIT_CARD, IBAN, Finding
+from mlsec.ml.pii.prefilter import has_digits
 
 _CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){11,18}\d(?![\d-])")
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
@@ -36,6 +37,8 @@ def _network(digits: str) -> bool:
 def credit_cards(text: str) -> Iterator[Finding]:
     """Digit runs of 12 to 19 (spaces or dashes between groups) that pass Luhn; a known issuer prefix and length
     make it surer, and words like "card" surer still."""
+    if not has_digits(text, 12):
+        return
     for match in _CARD.finditer(text):
         digits = re.sub(r"[ -]", "", match.group())
         if not 12 <= len(digits) <= 19 or len(set(digits)) == 1 or not luhn.is_valid(digits):

@@ -10,6 +10,7 @@ from stdnum.us import ssn as us_ssn
 
 from mlsec.ml.pii.context import adjust, near
 from mlsec.ml.pii.findings import DATE_OF_BIRTH, IP_ADDRESS, US_SSN, Finding
+from mlsec.ml.pii.prefilter import has_any, has_count, has_digits
 
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]|\.\d)")
 _IPV6 = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![0-9A-Fa-f:])")
@@ -28,9 +29,18 @@ IP_WORDS = ("ip", "address", "host", "server", "client", "from", "login", "conne
 IP_NEGATIVE = ("version", "v", "release", "build")
 SSN_WORDS = ("ssn", "social security", "social", "ss#", "ss")
 BIRTH_WORDS = ("born", "birth", "birthday", "dob", "d.o.b", "date of birth", "birthdate")
+_BIRTH_PARTS = ("born", "birth", "dob", "d.o.b")  # one of them is in every birth word
 
 
 def ip_addresses(text: str) -> Iterator[Finding]:
+    yield from _ipv4_addresses(text)
+    if has_count(text, ":", 2):  # an IPv6 address has two colons at least
+        yield from _ipv6_addresses(text)
+
+
+def _ipv4_addresses(text: str) -> Iterator[Finding]:
+    if not has_count(text, ".", 3) or not has_digits(text, 4):
+        return
     for match in _IPV4.finditer(text):
         try:
             address = ipaddress.IPv4Address(match.group())
@@ -39,8 +49,9 @@ def ip_addresses(text: str) -> Iterator[Finding]:
         base = 0.6 if address.is_global or address.is_private else 0.4
         score = adjust(base, text, match.start(), match.end(), raise_on=IP_WORDS, lower_on=IP_NEGATIVE)
         yield Finding(IP_ADDRESS, match.start(), match.end(), score, "ip:v4")
-    if ":" not in text:
-        return
+
+
+def _ipv6_addresses(text: str) -> Iterator[Finding]:
     for match in _IPV6.finditer(text):
         value = match.group()
         if value.count(":") < 2 or len(value) < 6:
@@ -56,6 +67,8 @@ def ip_addresses(text: str) -> Iterator[Finding]:
 def us_ssns(text: str) -> Iterator[Finding]:
     """Numbers the SSA could have issued (no 000, 666 or 9xx area, no 00 group, no 0000 serial); unformatted nine
     digits only with a word like "SSN" near."""
+    if not has_digits(text, 9):
+        return
     for match in _SSN.finditer(text):
         digits = re.sub(r"[- ]", "", match.group())
         if not us_ssn.is_valid(digits):
@@ -68,6 +81,8 @@ def us_ssns(text: str) -> Iterator[Finding]:
 
 def dates_of_birth(text: str) -> Iterator[Finding]:
     """A date is personal data here only as a birth date: a word like "born" or "DOB" must stand near it."""
+    if not has_any(text, _BIRTH_PARTS) or not has_digits(text, 4):  # a date has four digits at least
+        return
     for match in _DATE.finditer(text):
         if near(text, match.start(), match.end(), BIRTH_WORDS):
             yield Finding(DATE_OF_BIRTH, match.start(), match.end(), 0.85, "date:birth-context")

@@ -74,6 +74,9 @@ class _Token(NamedTuple):
     folded: str
 
 
+_new_token = tuple.__new__  # a NamedTuple's own constructor is a Python function: a third of tokenizing
+
+
 @lru_cache(maxsize=4)
 def _tokens(text: str) -> list[_Token]:
     """Words of letters (apostrophes and hyphens inside), a possessive "'s" left out: "Matej's" is "Matej"."""
@@ -82,7 +85,7 @@ def _tokens(text: str) -> list[_Token]:
         word, end = match.group(), match.end()
         if len(word) > 3 and word[-2] in "'\u2019" and word[-1] == "s":
             word, end = word[:-2], end - 2
-        tokens.append(_Token(match.start(), end, word, word.casefold()))
+        tokens.append(_new_token(_Token, (match.start(), end, word, word.casefold())))
     return tokens
 
 
@@ -124,6 +127,10 @@ def persons(text: str, lists: Lexicon | None = None) -> Iterator[Finding]:
     tokens = _tokens(text)
     index = 0
     while index < len(tokens):
+        token = tokens[index]
+        if not token.word[0].isupper() and token.folded not in lists.first_names and token.folded not in TITLES:
+            index += 1  # a lower-case word that is no first name or title starts nothing (most words)
+            continue
         found, index = _person_at(text, tokens, index, lists)
         if found is not None:
             yield found
@@ -240,7 +247,7 @@ def locations(text: str, lists: Lexicon | None = None) -> Iterator[Finding]:
     tokens = _tokens(text)
     index = 0
     while index < len(tokens):
-        if not _upper_start(tokens[index].word):
+        if not tokens[index].word[0].isupper():  # a place starts with a capital (most words do not)
             index += 1
             continue
         found, length = _place_at(text, tokens, index, lists)
