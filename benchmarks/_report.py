@@ -66,10 +66,10 @@ def machine() -> dict[str, Any]:
     }
 
 
-def versions() -> dict[str, str]:
-    """The installed versions of everything on the measured path."""
+def versions(packages: Iterable[str] = PACKAGES) -> dict[str, str]:
+    """The installed versions of everything on the measured path (or of `packages`: a suite's anchor)."""
     found: dict[str, str] = {}
-    for name in PACKAGES:
+    for name in packages:
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -41,7 +41,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -250,16 +249,6 @@ def lexicon_cost() -> dict[str, Any]:
     return dict(json.loads(output.stdout.strip().splitlines()[-1]))
 
 
-def _versions() -> dict[str, str]:
-    found = {}
-    for name in ANCHOR_PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
 def run(workdir: Path, params: DataPrivacyParams, console: Console) -> dict[str, Any]:
     """Quality on the held-out split and on all rows, speed on all rows, false positives. `workdir` is unused."""
     docs = documents()
@@ -276,7 +265,7 @@ def run(workdir: Path, params: DataPrivacyParams, console: Console) -> dict[str,
     speed = _passes(scans, [text for text, _ in docs], params.rounds)
     console.log("scoring ...")
     return {
-        "anchor_versions": _versions(),
+        "anchor_versions": _report.versions(ANCHOR_PACKAGES),
         "presidio_setup": setup,
         "lexicon": cost,
         "split": {"rows": len(docs), "held_out_from_row": cut, "held_out_rows": len(held_out)},

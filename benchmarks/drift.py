@@ -27,7 +27,6 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -236,22 +235,15 @@ def _compare(ours: dict[str, Any], anchor: dict[str, Any], corrected: bool) -> d
     }
 
 
-def _versions() -> dict[str, str]:
-    found = {}
-    for name in ANCHOR_PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
 def run(workdir: Path, params: DriftParams, console: Console) -> dict[str, Any]:
     """Generate the data, then time and compare both tools: default tests, then KS. `workdir` is unused."""
     _evidently()  # fail before generating a gigabyte of data when the anchor is missing
     console.log(f"generating {params.rows:,} rows x {len(COLUMNS)} columns, reference and current ...")
     reference, current = generate(params.rows, params.seed)
-    figures: dict[str, Any] = {"anchor_versions": _versions(), "columns_spec": [asdict(c) for c in COLUMNS]}
+    figures: dict[str, Any] = {
+        "anchor_versions": _report.versions(ANCHOR_PACKAGES),
+        "columns_spec": [asdict(c) for c in COLUMNS],
+    }
     console.log(f"ours, default tests, {params.ours_repetitions} runs ...")
     ours = _ours(reference, current, params.ours_repetitions)
     console.log("Evidently, DataDriftPreset() defaults, once ...")
