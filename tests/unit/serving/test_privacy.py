@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from mlsec.core.limits import MAX_SUBJECT_HASHES
 from mlsec.ml.pii.subjects import HASH_PATTERN, hashes_in_stored, subject_hash
 from mlsec.serving.privacy import storage_anonymizer
-from mlsec.serving.privacy_schemas import MAX_SUBJECT_HASHES, RetentionRequest, SubjectsRequest
+from mlsec.serving.privacy_schemas import RetentionRequest, SubjectsRequest
 from mlsec.serving.records import completer
 
 KEY = bytes(range(32))
