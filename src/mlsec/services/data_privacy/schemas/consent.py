@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlsec.core.limits import MAX_SUBJECT_HASHES, SubjectHash
-from mlsec.services.data_privacy.schemas.subjects import SUBJECT_ID
+from mlsec.services.data_privacy.schemas.subjects import NO_NUL, SUBJECT_ID
 
 PURPOSE = r"^[a-z][a-z0-9_-]{0,31}$"
 
@@ -18,8 +18,12 @@ class ConsentRecord(BaseModel):
     subject_id: str = Field(pattern=SUBJECT_ID)
     purpose: str = Field(pattern=PURPOSE, description="One of MLSEC_DATA_PRIVACY_PURPOSES.")
     granted: bool = Field(True, strict=True)
-    source: str | None = Field(None, max_length=200, description="Where it was given (a form, a contract).")
-    policy_version: str | None = Field(None, max_length=64, description="The privacy policy's version agreed to.")
+    source: str | None = Field(
+        None, max_length=200, pattern=NO_NUL, description="Where it was given (a form, a contract)."
+    )
+    policy_version: str | None = Field(
+        None, max_length=64, pattern=NO_NUL, description="The privacy policy's version agreed to."
+    )
 
 
 class ConsentRead(BaseModel):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mlsec.services.data_privacy.schemas.types import IdentifierType
 
 SUBJECT_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$"
+NO_NUL = r"^[^\x00]*$"  # a NUL cannot be stored in a PostgreSQL text column
 
 
 class IdentifierIn(BaseModel):
@@ -24,7 +25,7 @@ class SubjectCreate(BaseModel):
 
     subject_id: str = Field(pattern=SUBJECT_ID, description="The person's id (the user id consent is recorded for).")
     identifiers: list[IdentifierIn] = Field(min_length=1, max_length=100)
-    note: str | None = Field(None, max_length=500)
+    note: str | None = Field(None, max_length=500, pattern=NO_NUL)
 
 
 class IdentifierRead(BaseModel):
