@@ -21,6 +21,11 @@ from mlsec.services.data_privacy.service import consent, stores, subjects
 from mlsec.services.data_privacy.state import Privacy
 
 
+def _rows(answer: stores.Answer) -> int | None:
+    """A prediction log's row count for the subject, or None when the store could not be asked."""
+    return None if answer.body is None else int(answer.body.get("rows", 0))
+
+
 async def detail(session: AsyncSession, privacy: Privacy, subject_id: str) -> SubjectDetail:
     subject = await subjects.get_or_raise(session, subject_id)
     identifiers = await subjects.get_identifiers(session, subject_id)
@@ -36,11 +41,7 @@ async def detail(session: AsyncSession, privacy: Privacy, subject_id: str) -> Su
         },
         datasets=list(training.get("datasets", [])),
         models=list(training.get("models", [])),
-        prediction_log_rows={
-            name: (int(answers[name].body.get("rows", 0)) if answers[name].body else None)  # type: ignore[union-attr]
-            for name in stores.PREDICTION_LOG_STORES
-            if name in answers
-        },
+        prediction_log_rows={name: _rows(answers[name]) for name in stores.PREDICTION_LOG_STORES if name in answers},
         stores=[StoreAnswer(**a.as_dict()) for a in answers.values()],
         erasures=[ErasureRead.model_validate(e).model_dump() for e in erasures.scalars()],
     )
