@@ -65,6 +65,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith(_SETTINGS_ENV) and name not in _KEEP_ENV:
             monkeypatch.delenv(name)
+    # Unit and API tests have no tracing service to send spans to; the e2e platform (platform_env) does, and
+    # exports as a user's platform does: platform_env drops every MLSEC_ variable, this one included.
+    monkeypatch.setenv("MLSEC_TRACE_EXPORT", "false")
     monkeypatch.chdir(tmp_path)  # no stray .env file is read
 
 

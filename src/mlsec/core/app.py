@@ -213,5 +213,5 @@ def create_service_app(
         token = settings.service_token.get_secret_value() if settings.service_token else None
         app.add_middleware(ServiceTokenMiddleware, token=token, enforce=enforced)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
-    provider = setup_telemetry(app, settings, spec.name)
+    provider = setup_telemetry(app, settings, spec.name, registry=app.state.metrics.registry)
     return app

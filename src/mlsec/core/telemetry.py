@@ -1,8 +1,10 @@
 """OpenTelemetry: a tracer provider per service, one server span per request.
 
-Spans are exported over OTLP/HTTP when an endpoint is configured (`OTEL_EXPORTER_OTLP_ENDPOINT`,
-in embedded mode the tracing service); without one, trace context is still created and
-propagated, so request ids and trace ids line up across services.
+Spans are exported over OTLP/HTTP protobuf to the tracing service by default, or to
+`OTEL_EXPORTER_OTLP_ENDPOINT` when set (a collector, Jaeger), batched off the request path
+(`mlsec.core.trace_export`); with `MLSEC_TRACE_EXPORT=false` trace context is still created and
+propagated, so request ids and trace ids line up across services. The receiver's own path
+(`POST /v1/traces`) gets no span: tracing an ingest would export a span per export, forever.
 
 The request span comes from `TracingMiddleware`, ours, rather than OpenTelemetry's ASGI instrumentation
 or FastAPI's built-in telemetry. Either of those costs about 0.3 ms of CPU per request (measured in the
@@ -18,37 +20,42 @@ from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from prometheus_client import CollectorRegistry
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mlsec.core.settings import Settings
+from mlsec.core.trace_export import OTLP_TRACES_PATH, create_export_processor
 
 PROBE_PATHS = ("/health", "/metrics")
 """Probes get no span (and are logged at DEBUG, see `mlsec.core.middleware`): they would drown real traffic."""
+UNTRACED_PATHS = (*PROBE_PATHS, OTLP_TRACES_PATH)
+"""Paths without a span: the probes, and the trace receiver (each export would be traced and exported again)."""
 FASTAPI_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 """For `FastAPI(telemetry=...)`: FastAPI's own telemetry off. `TracingMiddleware` traces each request once
 (a second layer would double the spans and their cost); request metrics are Prometheus's (`mlsec.core.metrics`)."""
 TRACER_NAME = "mlsec.http"
 
 
-def setup_telemetry(app: FastAPI, settings: Settings, service: str) -> TracerProvider:
-    """Give the app its tracer provider and request spans; the first provider of the process also becomes the
-    global one (what the HTTP client's context propagation reads, and any instrumentation a user adds).
+def setup_telemetry(
+    app: FastAPI, settings: Settings, service: str, *, registry: CollectorRegistry | None = None
+) -> TracerProvider:
+    """Give the app its tracer provider (`app.state.tracer_provider`, for the spans a service adds), its
+    export (counted in `registry`, the service's `/metrics`) and request spans; the first provider of the
+    process also becomes the global one (any instrumentation a user adds).
 
     Call it after adding the app's other middleware: the tracing middleware must be the outermost, so the
-    request's span covers (and is current in) everything else."""
+    request's span covers (and is current in) everything else. Shut the provider down when the app stops:
+    that sends the last spans, within a short deadline."""
     provider = TracerProvider(resource=Resource.create({"service.name": service, "service.version": settings.version}))
-    if settings.otel_exporter_otlp_endpoint:
-        endpoint = settings.otel_exporter_otlp_endpoint.rstrip("/")
-        if not endpoint.endswith("/v1/traces"):
-            endpoint += "/v1/traces"
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    processor = create_export_processor(settings, registry if registry is not None else CollectorRegistry())
+    if processor is not None:
+        provider.add_span_processor(processor)
     if not isinstance(trace.get_tracer_provider(), TracerProvider):
         trace.set_tracer_provider(provider)
+    app.state.tracer_provider = provider
     app.add_middleware(TracingMiddleware, tracer=provider.get_tracer(TRACER_NAME, settings.version))
     return provider
 
@@ -71,7 +78,7 @@ class TracingMiddleware:
         self.context_headers = frozenset(name.encode("latin-1") for name in propagate.get_global_textmap().fields)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"].startswith(PROBE_PATHS):
+        if scope["type"] not in ("http", "websocket") or scope["path"].startswith(UNTRACED_PATHS):
             await self.app(scope, receive, send)
             return
         carrier = {
