@@ -39,7 +39,18 @@ from tests.browser.conftest import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
-NAV_PAGES = ("overview", "models", "registry", "try", "training", "monitoring", "redteam", "privacy", "access")
+NAV_PAGES = (
+    "overview",
+    "models",
+    "registry",
+    "try",
+    "training",
+    "monitoring",
+    "traces",
+    "redteam",
+    "privacy",
+    "access",
+)
 TRAINED_MODEL = "browser-detector"  # not the default model: tests/e2e/test_up.py looks at that one's newest job
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 BENIGN = (

@@ -8,6 +8,7 @@ from mlsec.services.gateway.service.dashboard import (
     privacy,
     redteam,
     registry,
+    traces,
     training,
     try_it,
 )
@@ -22,6 +23,7 @@ PAGES: dict[str, Page] = {
         try_it.PAGE,
         training.PAGE,
         monitoring.PAGE,
+        traces.PAGE,
         redteam.PAGE,
         privacy.PAGE,
         access.PAGE,

@@ -13,6 +13,7 @@ from mlsec.core.auth import Principal, Role, role_allows
 from mlsec.core.errors import MlsecError
 from mlsec.dashboard import TEMPLATES_DIR
 from mlsec.services.gateway.service.dashboard.pages import Page
+from mlsec.services.gateway.service.dashboard.traces import trace_link
 from mlsec.services.gateway.service.security.guard import LOCAL_PRINCIPAL, identify
 from mlsec.services.gateway.service.security.session import session_token
 from mlsec.services.gateway.service.security.state import SecurityState
@@ -49,6 +50,7 @@ def build_environment() -> Environment:
     )
     environment.filters["number"] = _number
     environment.filters["when"] = _when
+    environment.filters["trace_link"] = trace_link  # a record's `trace_id` as the traces page's address, or None
     environment.filters["tojson_attr"] = lambda value: json.dumps(value, separators=(",", ":"), default=str)
     return environment
 
