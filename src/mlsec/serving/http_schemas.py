@@ -116,6 +116,9 @@ class PredictionRecord(BaseModel):
     features: dict[str, Any]
     source: str
     traffic_class: str = Field(description="production, redteam, evaluation or synthetic (mlsec.core.traffic).")
+    trace_id: str | None = Field(
+        None, description="The request's trace (32 hex digits; the tracing service's /traces/{trace_id}), if traced."
+    )
     text: str | None = Field(None, description="Only with include_text=true, and only when texts are stored.")
 
 

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from opentelemetry import trace
+from opentelemetry.trace import Tracer
 from sqlalchemy import Table
 
 from mlsec.core.app import ServiceContext
@@ -19,11 +21,18 @@ from mlsec.serving.privacy import storage_anonymizer
 from mlsec.serving.records import completer
 from mlsec.serving.reports import ServingEvent
 from mlsec.serving.repository import ModelRepository
+from mlsec.serving.spans import TRACER_NAME, PredictionSpans
 from mlsec.serving.state import LabelMetrics, ServingState
 from mlsec.serving.summary import PredictionSummaries
 
 logger = logging.getLogger("mlsec.serving")
 EventSink = Callable[[ServingEvent], None]
+
+
+def _tracer(app: FastAPI) -> Tracer:
+    """The service's own tracer (`mlsec.core.telemetry` keeps its provider on the app), else the global one."""
+    provider = getattr(app.state, "tracer_provider", None)
+    return provider.get_tracer(TRACER_NAME) if provider is not None else trace.get_tracer(TRACER_NAME)
 
 
 @asynccontextmanager
@@ -86,6 +95,7 @@ async def serving(
         settings_prefix=prefix,
         label_metrics=LabelMetrics(registry),
         summaries=summaries,
+        spans=PredictionSpans(_tracer(app), default_alias=settings.default_alias),
     )
 
     def publish_summary(summary: dict[str, object]) -> None:

@@ -73,9 +73,14 @@ def _traffic_class_column() -> Column[Any]:
     return Column("traffic_class", String(16), nullable=False, server_default=PRODUCTION)
 
 
+def _trace_id_column() -> Column[Any]:
+    """The request's trace (32 hex digits), so a slow or wrong prediction leads to its trace; null outside one."""
+    return Column("trace_id", String(32), nullable=True)
+
+
 def prediction_log_columns() -> list[Column[Any]]:
     """The columns as they are now (the table definition); each later column has its own migration."""
-    return [*_first_columns(), _traffic_class_column()]
+    return [*_first_columns(), _traffic_class_column(), _trace_id_column()]
 
 
 def prediction_log_table(metadata: MetaData) -> Table:
@@ -203,6 +208,16 @@ def add_traffic_class_in_migration(op: Any) -> None:
 def drop_traffic_class_in_migration(op: Any) -> None:
     with op.batch_alter_table(TABLE) as batch:
         batch.drop_column("traffic_class")
+
+
+def add_trace_id_in_migration(op: Any) -> None:
+    """Add the trace id: earlier rows have none."""
+    op.add_column(TABLE, _trace_id_column())
+
+
+def drop_trace_id_in_migration(op: Any) -> None:
+    with op.batch_alter_table(TABLE) as batch:
+        batch.drop_column("trace_id")
 
 
 async def read_records(

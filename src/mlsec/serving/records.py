@@ -39,9 +39,10 @@ def queued_records(
     latency_ms: float,
     request_id: str | None,
     source: str,
+    trace_id: str | None = None,
     traffic_class: str,
 ) -> list[dict[str, Any]]:
-    """One record per prediction, as little work as possible."""
+    """One record per prediction, as little work as possible; `trace_id` links each to the request's trace."""
     now = datetime.now(UTC)
     per_item = latency_ms / max(1, len(predictions))
     return [
@@ -53,6 +54,7 @@ def queued_records(
             "score": p.score,
             "latency_ms": per_item,
             "request_id": request_id,
+            "trace_id": trace_id,
             "source": source,
             "traffic_class": traffic_class,
             "input": item,

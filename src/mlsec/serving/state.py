@@ -18,6 +18,7 @@ from mlsec.serving.model import LoadedModel, Prediction
 from mlsec.serving.prediction_log import PredictionLog
 from mlsec.serving.records import queued_records
 from mlsec.serving.repository import ModelRepository
+from mlsec.serving.spans import PredictionSpans, current_trace_id
 from mlsec.serving.summary import PredictionSummaries
 
 
@@ -47,6 +48,7 @@ class ServingState:
     settings_prefix: str
     label_metrics: LabelMetrics
     summaries: PredictionSummaries
+    spans: PredictionSpans
 
     def check_texts(self, texts: Sequence[str]) -> None:
         """413 naming the setting when a text is longer than allowed."""
@@ -71,22 +73,28 @@ class ServingState:
         self, name: str | None, item: Any, version: str | None, traffic_class: TrafficClass = PRODUCTION
     ) -> tuple[LoadedModel, Prediction, float]:
         started = time.perf_counter()
-        model, prediction = await self.repository.predict_one(
-            name or self.settings.default_model, item, version=version
-        )
-        latency_ms = (time.perf_counter() - started) * 1000
-        self._log(model, [item], [prediction], latency_ms, traffic_class)
+        name = name or self.settings.default_model
+        with self.spans.prediction(name, version, traffic_class, 1) as span:
+            with self.spans.child(span, "model.predict"):
+                model, prediction = await self.repository.predict_one(name, item, version=version)
+            latency_ms = (time.perf_counter() - started) * 1000
+            self.spans.describe(span, model, [prediction])
+            with self.spans.child(span, "prediction_log.record"):
+                self._log(model, [item], [prediction], latency_ms, traffic_class)
         return model, prediction, latency_ms
 
     async def predict_many(
         self, name: str | None, items: Sequence[Any], version: str | None, traffic_class: TrafficClass = PRODUCTION
     ) -> tuple[LoadedModel, list[Prediction], float]:
         started = time.perf_counter()
-        model, predictions = await self.repository.predict_many(
-            name or self.settings.default_model, items, version=version
-        )
-        latency_ms = (time.perf_counter() - started) * 1000
-        self._log(model, items, predictions, latency_ms, traffic_class)
+        name = name or self.settings.default_model
+        with self.spans.prediction(name, version, traffic_class, len(items)) as span:
+            with self.spans.child(span, "model.predict"):
+                model, predictions = await self.repository.predict_many(name, items, version=version)
+            latency_ms = (time.perf_counter() - started) * 1000
+            self.spans.describe(span, model, predictions)
+            with self.spans.child(span, "prediction_log.record"):
+                self._log(model, items, predictions, latency_ms, traffic_class)
         return model, predictions, latency_ms
 
     def _log(
@@ -105,6 +113,7 @@ class ServingState:
             predictions,
             latency_ms=latency_ms,
             request_id=current_request_id(),
+            trace_id=current_trace_id(),
             source=self.source,
             traffic_class=traffic_class,
         ):
