@@ -1,0 +1,1 @@
+"""Request and response shapes of the tracing service, one module per concept."""

@@ -1,0 +1,1 @@
+"""The tracing service's logic, one module per concept."""
