@@ -40,8 +40,10 @@ from mlsec.services.gateway.service.traffic import traffic_class_to_forward
 
 # Request headers forwarded to the service; credentials of the gateway's caller are not (services trust the
 # gateway through the internal service token), nor is a caller's own X-Mlsec-Caller: the gateway names the
-# caller it authenticated. The traffic class goes on for operators and admins only (traffic.py).
-_FORWARDED_HEADERS = ("content-type", "accept", "content-length")
+# caller it authenticated. The traffic class goes on for operators and admins only (traffic.py). The body goes on
+# as its bytes with its type and encoding, whatever they are (an OTLP exporter's gzipped protobuf to the tracing
+# service's /v1/traces: decoded there, never here).
+_FORWARDED_HEADERS = ("content-type", "content-encoding", "accept", "content-length")
 _READ_HEADERS = {name.encode(): name for name in (*_FORWARDED_HEADERS, TRAFFIC_CLASS_HEADER.lower())}
 CACHE_HEADER = "X-Mlsec-Cache"
 _BUFFERED_BODY_BYTES = 1024 * 1024
