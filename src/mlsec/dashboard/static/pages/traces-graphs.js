@@ -9,7 +9,7 @@
   const SVG = "http://www.w3.org/2000/svg";
   const NODE_W = 170;
   const NODE_H = 46;
-  const COLUMN = 300;
+  const COLUMN = 400;
   const ROW = 96;
   const MARGIN = 24;
   const REFRESH_MS = 30000;
