@@ -1,0 +1,311 @@
+"""Ingest: received spans wait in a bounded backlog, one writer task commits them in batches, and a request is
+answered only once its spans are committed.
+
+One writer, because SQLite has one writer anyway, and because several requests coalesced into one transaction
+cost one commit (one fsync) instead of one each: that is most of the throughput. The backlog is counted in
+spans; a request that would pass `max_pending_spans` is refused at once (the receiver answers 503 with
+Retry-After, and OTLP exporters retry), so a burst never grows the memory without bound. A request's spans
+are answered after their commit, so an answered request is never lost by a crash; a failed commit fails the
+requests in it (503, retried by the exporter), after each was tried alone so that one bad request cannot
+take the others down with it.
+
+Per batch: the spans (executemany), their searchable tags, the trace summaries (one upsert per trace: earliest
+start, latest end, counts, services, root) and the service map's edges (`service_map`). A span already stored
+(an exporter retrying a request whose answer it lost) is skipped, so nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, insert, literal_column, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from mlsec.core.database import Database
+from mlsec.services.tracing.errors import BacklogFullError, IngestFailedError
+from mlsec.services.tracing.models import Span, SpanTag, Trace
+from mlsec.services.tracing.service import service_map
+from mlsec.services.tracing.service.service_map import Child, SpanKey
+
+logger = logging.getLogger("mlsec.tracing.ingest")
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
+LOOKUP_CHUNK = 1000  # (trace_id, span_id) pairs per lookup: 2,000 bound parameters, far under both backends' limits
+SHUTDOWN_DRAIN_S = 10.0
+
+
+@dataclass(slots=True)
+class Pending:
+    rows: list[dict[str, Any]]
+    done: asyncio.Future[None]
+
+
+@dataclass
+class IngestStats:
+    """Counters for `GET /` and the logs."""
+
+    stored: int = 0
+    duplicates: int = 0
+    refused_backlog: int = 0
+    failed: int = 0
+    commits: int = 0
+
+
+@dataclass
+class Ingester:
+    """The backlog and its writer; `lock` is held by every write to the span tables (retention takes it too)."""
+
+    db: Database
+    max_pending_spans: int
+    max_write_spans: int
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    stats: IngestStats = field(default_factory=IngestStats)
+    pending_spans: int = 0
+    _queue: deque[Pending] = field(default_factory=deque)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _idle: asyncio.Event = field(default_factory=asyncio.Event)
+    _task: asyncio.Task[None] | None = None
+    _closing: bool = False
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="tracing-writer")
+
+    async def submit(self, rows: list[dict[str, Any]]) -> None:
+        """Queue the rows and wait until they are committed; BacklogFullError at once when there is no room."""
+        if not rows:
+            return
+        if self._closing or self.pending_spans + len(rows) > self.max_pending_spans:
+            self.stats.refused_backlog += len(rows)
+            raise BacklogFullError(self.pending_spans, self.max_pending_spans)
+        item = Pending(rows, asyncio.get_running_loop().create_future())
+        self.pending_spans += len(rows)
+        self._idle.clear()
+        self._queue.append(item)
+        self._wake.set()
+        await asyncio.shield(item.done)  # a client that leaves does not cancel the write of what it sent
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                await self._write(self._take())
+
+    def _take(self) -> list[Pending]:
+        """The oldest requests, up to `max_write_spans` spans (always at least one request)."""
+        batch = [self._queue.popleft()]
+        count = len(batch[0].rows)
+        while self._queue and count + len(self._queue[0].rows) <= self.max_write_spans:
+            item = self._queue.popleft()
+            batch.append(item)
+            count += len(item.rows)
+        return batch
+
+    async def _write(self, batch: list[Pending]) -> None:
+        try:
+            await self._commit([row for item in batch for row in item.rows])
+        except Exception as exc:
+            if len(batch) == 1:
+                self._fail(batch[0], exc)
+            else:
+                for item in batch:  # alone, so that one bad request fails only itself
+                    try:
+                        await self._commit(item.rows)
+                    except Exception as alone:
+                        self._fail(item, alone)
+                    else:
+                        _resolve(item)
+        else:
+            for item in batch:
+                _resolve(item)
+        finally:
+            self.pending_spans -= sum(len(item.rows) for item in batch)
+            if not self.pending_spans:
+                self._idle.set()
+
+    async def _commit(self, rows: list[dict[str, Any]]) -> None:
+        async with self.lock, self.db.engine.begin() as conn:
+            stored, duplicates = await write(conn, rows, now_us=time.time_ns() // 1000)
+        self.stats.stored += stored
+        self.stats.duplicates += duplicates
+        self.stats.commits += 1
+
+    def _fail(self, item: Pending, exc: Exception) -> None:
+        self.stats.failed += len(item.rows)
+        logger.error("tracing.ingest.failed", extra={"spans": len(item.rows), "error_type": type(exc).__name__})
+        if not item.done.done():
+            item.done.set_exception(IngestFailedError())
+
+    async def close(self) -> None:
+        """Refuse new requests, commit what is queued (for a while), then stop the writer."""
+        self._closing = True
+        if self.pending_spans and self._task is not None and not self._task.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._idle.wait(), SHUTDOWN_DRAIN_S)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        while self._queue:
+            self._fail(self._queue.popleft(), RuntimeError("shutting down"))
+
+
+def _resolve(item: Pending) -> None:
+    if not item.done.done():
+        item.done.set_result(None)
+
+
+async def write(conn: AsyncConnection, rows: list[dict[str, Any]], *, now_us: int) -> tuple[int, int]:
+    """Store a batch in the open transaction: spans, tags, trace summaries, edges. (stored, duplicates)."""
+    unique = list({(row["trace_id"], row["span_id"]): row for row in rows}.values())
+    in_batch: dict[SpanKey, str] = {(row["trace_id"], row["span_id"]): row["service"] for row in unique}
+    wanted = set(in_batch)
+    wanted.update(
+        (row["trace_id"], row["parent_span_id"])
+        for row in unique
+        if row["parent_span_id"] is not None and (row["trace_id"], row["parent_span_id"]) not in in_batch
+    )
+    stored = await _stored_services(conn, wanted)
+    new = [row for row in unique if (row["trace_id"], row["span_id"]) not in stored]
+    if new:
+        for row in new:
+            row["received_us"] = now_us
+        children = await _stored_children(conn, [(row["trace_id"], row["span_id"]) for row in new], in_batch)
+        await conn.execute(insert(Span), new)
+        if tags := list(_tags(new)):
+            await conn.execute(insert(SpanTag), tags)
+        await _upsert_traces(conn, _summaries(new))
+        await service_map.record(conn, service_map.edges(new, {**stored, **in_batch}, children))
+    return len(new), len(rows) - len(new)
+
+
+def _chunks(keys: Iterable[SpanKey]) -> Iterable[list[SpanKey]]:
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), LOOKUP_CHUNK):
+        yield ordered[start : start + LOOKUP_CHUNK]
+
+
+async def _stored_services(conn: AsyncConnection, keys: set[SpanKey]) -> dict[SpanKey, str]:
+    """The service of each of these spans that is already stored."""
+    found: dict[SpanKey, str] = {}
+    for chunk in _chunks(keys):
+        result = await conn.execute(
+            select(Span.trace_id, Span.span_id, Span.service).where(tuple_(Span.trace_id, Span.span_id).in_(chunk))
+        )
+        found.update({(trace_id, span_id): service for trace_id, span_id, service in result})
+    return found
+
+
+async def _stored_children(
+    conn: AsyncConnection, parents: list[SpanKey], services: dict[SpanKey, str]
+) -> list[tuple[str, Child]]:
+    """Stored spans whose parent is one of `parents` (new spans), with the parent's service."""
+    children: list[tuple[str, Child]] = []
+    for chunk in _chunks(parents):
+        result = await conn.execute(
+            select(
+                Span.trace_id, Span.parent_span_id, Span.service, Span.start_us, Span.duration_us, Span.status
+            ).where(tuple_(Span.trace_id, Span.parent_span_id).in_(chunk))
+        )
+        for trace_id, parent, service, start_us, duration_us, status in result:
+            children.append((services[(trace_id, str(parent))], Child(service, start_us, duration_us, status)))
+    return children
+
+
+def tag_value(value: Any) -> str | None:
+    """An attribute value as searchable text (strings, numbers, booleans), None for lists and maps."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value[:MAX_TAG_VALUE].replace("\x00", "")
+    if isinstance(value, int | float):
+        return str(value)[:MAX_TAG_VALUE]
+    return None
+
+
+def _tags(rows: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    for row in rows:
+        for key, value in row["attributes"].items():
+            if len(key) <= MAX_TAG_KEY and (text := tag_value(value)) is not None:
+                yield {
+                    "trace_id": row["trace_id"],
+                    "span_id": row["span_id"],
+                    "key": key,
+                    "value": text,
+                    "start_us": row["start_us"],
+                }
+
+
+def _summaries(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One summary per trace of the batch, to be merged with the stored one."""
+    traces: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        end = row["start_us"] + row["duration_us"]
+        summary = traces.get(row["trace_id"])
+        if summary is None:
+            summary = traces[row["trace_id"]] = {
+                "trace_id": row["trace_id"],
+                "start_us": row["start_us"],
+                "end_us": end,
+                "span_count": 0,
+                "error_count": 0,
+                "root_service": None,
+                "root_operation": None,
+                "services": set(),
+            }
+        summary["start_us"] = min(summary["start_us"], row["start_us"])
+        summary["end_us"] = max(summary["end_us"], end)
+        summary["span_count"] += 1
+        summary["error_count"] += row["status"] == 2
+        summary["services"].add(row["service"])
+        if row["parent_span_id"] is None:
+            summary["root_service"], summary["root_operation"] = row["service"], row["operation"]
+    for summary in traces.values():
+        summary["duration_us"] = summary["end_us"] - summary["start_us"]
+        summary["services"] = sorted(summary["services"])
+    return list(traces.values())
+
+
+def _merged_services(dialect: str) -> ColumnElement[Any]:
+    """SQL for the union of the stored and the new services, sorted (each backend's JSON functions)."""
+    if dialect == "postgresql":
+        return literal_column(
+            "(SELECT json_agg(name ORDER BY name) FROM (SELECT json_array_elements_text(trace.services) AS name"
+            " UNION SELECT json_array_elements_text(excluded.services)) AS merged)"
+        )
+    return literal_column(
+        "(SELECT json_group_array(value) FROM (SELECT value FROM json_each(trace.services)"
+        " UNION SELECT value FROM json_each(excluded.services) ORDER BY value))"
+    )
+
+
+async def _upsert_traces(conn: AsyncConnection, summaries: list[dict[str, Any]]) -> None:
+    table = Trace.__table__
+    dialect = conn.dialect.name
+    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+    new = stmt.excluded
+    least, greatest = (func.least, func.greatest) if dialect == "postgresql" else (func.min, func.max)
+    start = least(table.c.start_us, new.start_us)
+    end = greatest(table.c.end_us, new.end_us)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["trace_id"],
+        set_={
+            "start_us": start,
+            "end_us": end,
+            "duration_us": end - start,
+            "span_count": table.c.span_count + new.span_count,
+            "error_count": table.c.error_count + new.error_count,
+            "root_service": func.coalesce(new.root_service, table.c.root_service),
+            "root_operation": func.coalesce(new.root_operation, table.c.root_operation),
+            "services": _merged_services(dialect),
+        },
+    )
+    await conn.execute(stmt, summaries)
