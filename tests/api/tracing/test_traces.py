@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import httpx
 import pytest
 
 from tests.api.tracing.conftest import ingest, new_span_id, new_trace_id, now_us
-from tests.api.tracing.traces_factory import prediction
+from tests.api.tracing.traces_factory import iso_us, prediction
 
 pytestmark = pytest.mark.anyio
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 async def test_a_trace_is_its_summary_its_spans_depth_first_and_its_tree(tracing: httpx.AsyncClient) -> None:
@@ -31,7 +28,7 @@ async def test_a_trace_is_its_summary_its_spans_depth_first_and_its_tree(tracing
         "root_operation": "POST /api/model-cache/predict",
         "services": ["gateway", "model-cache"],
     }
-    assert datetime.fromisoformat(body["trace"]["start_time"]) == EPOCH + timedelta(microseconds=built.start_us)
+    assert iso_us(body["trace"]["start_time"]) == built.start_us
     # depth-first, children by start time: root, model-cache, mlsec.predict, model.predict, prediction_log.record
     assert [span["span_id"] for span in body["spans"]] == ids
     assert [span["depth"] for span in body["spans"]] == [0, 1, 2, 3, 3]

@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.api.tracing.conftest import new_span_id, new_trace_id, now_us
 
 MINUTE_US = 60_000_000
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def iso_us(value: str) -> int:
+    """An answer's ISO 8601 time as microseconds since the epoch, exactly."""
+    return (datetime.fromisoformat(value) - EPOCH) // timedelta(microseconds=1)
 
 
 @dataclass
