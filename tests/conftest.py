@@ -60,6 +60,14 @@ def run_in_new_loop(coro: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coro).result()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_trace_export() -> Iterator[None]:
+    """Apps a module or the session shares start before `_isolated_env`: they too export nothing."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLSEC_TRACE_EXPORT", "false")
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):

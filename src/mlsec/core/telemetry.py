@@ -16,6 +16,9 @@ person: no query string, no client address, no user agent, and an exception's ty
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 from opentelemetry import context as otel_context
@@ -140,3 +143,40 @@ def name_span_after_route(method: str, route: str) -> None:
     if span.is_recording():
         span.update_name(f"{method} {route}")
         span.set_attribute("http.route", route)
+
+
+SpanValue = str | int | float | bool | None
+
+
+def annotate_span(attributes: Mapping[str, SpanValue]) -> None:
+    """Set a domain's ids (`mlsec.job.id`, `mlsec.check.id`, ...) on the current span, the request's, so a trace
+    is found by the job, check or promotion it served; None values are left out, and nothing is done when the
+    span does not record. Ids only: never a person's data or a text."""
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.set_attributes({key: value for key, value in attributes.items() if value is not None})
+
+
+def current_trace_id() -> str | None:
+    """The id (32 hex digits) of the sampled trace the current span belongs to, to store beside what it made (a
+    prediction-log record, an alert); None outside a trace, or in one sampled out (it is stored nowhere)."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid or not context.trace_flags.sampled:
+        return None
+    return format(context.trace_id, "032x")
+
+
+@contextmanager
+def background_span(name: str) -> Iterator[trace.Span]:
+    """A root span, current while it runs, for work no request started (a scheduled check): the ids it sets
+    (`annotate_span`), the alerts it raises and the calls it makes join its trace. From the process's provider,
+    the service's own when deployed (one service a process). An exception marks it with its type, never its text."""
+    tracer = trace.get_tracer(TRACER_NAME)
+    with tracer.start_as_current_span(
+        name, kind=SpanKind.INTERNAL, record_exception=False, set_status_on_exception=False
+    ) as span:
+        try:
+            yield span
+        except BaseException as exc:
+            _mark_failed(span, type(exc).__qualname__)
+            raise

@@ -98,12 +98,3 @@ class PredictionSpans:
         elif predictions:
             label, _ = Counter(str(p.label) for p in predictions).most_common(1)[0]
             span.set_attribute("mlsec.prediction.label", label)
-
-
-def current_trace_id() -> str | None:
-    """The id (32 hex digits) of the sampled trace this request belongs to, for its prediction-log records; None
-    outside a trace, or in one sampled out (it is stored nowhere)."""
-    context = trace.get_current_span().get_span_context()
-    if not context.is_valid or not context.trace_flags.sampled:
-        return None
-    return format(context.trace_id, "032x")

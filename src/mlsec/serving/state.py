@@ -13,12 +13,13 @@ from prometheus_client import CollectorRegistry, Counter
 from mlsec.core.errors import PayloadTooLargeError
 from mlsec.core.logging import current_request_id
 from mlsec.core.settings import ServingSettings
+from mlsec.core.telemetry import current_trace_id
 from mlsec.core.traffic import PRODUCTION, TrafficClass
 from mlsec.serving.model import LoadedModel, Prediction
 from mlsec.serving.prediction_log import PredictionLog
 from mlsec.serving.records import queued_records
 from mlsec.serving.repository import ModelRepository
-from mlsec.serving.spans import PredictionSpans, current_trace_id
+from mlsec.serving.spans import PredictionSpans
 from mlsec.serving.summary import PredictionSummaries
 
 

@@ -72,6 +72,7 @@ class DriftAlert(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
     notifications: Mapped[dict[str, Any]] = mapped_column(JSON)  # channel -> sent / failed / off
+    trace_id: Mapped[str | None] = mapped_column(String(32))  # the trace of the request or check that raised it
 
 
 class Feedback(Base):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Query, UploadFile
 from mlsec.core.errors import InvalidInputError, PayloadTooLargeError
 from mlsec.core.limits import NAME_PATTERN, ModelNamePath, ModelNameQuery, Offset, RowId
 from mlsec.core.openapi import error_responses
+from mlsec.core.telemetry import annotate_span
 from mlsec.services.analytics.dependencies import AnalyticsDep, CallerDep, ConfigNamePath, SessionDep
 from mlsec.services.analytics.models import DriftRun
 from mlsec.services.analytics.schemas.configs import DriftSettings, Severity
@@ -38,6 +39,7 @@ def _values(request: DriftDetectRequest) -> int:
 
 
 def _read(run: DriftRun, alert_ids: list[int] | None = None) -> DriftRunRead:
+    annotate_span({"mlsec.check.id": run.id, "mlsec.model.name": run.model_name})
     summary = DriftRunSummary.model_validate(run).model_dump()
     return DriftRunRead(**summary, method=run.method, report=run.report, alerts=alert_ids or [])
 

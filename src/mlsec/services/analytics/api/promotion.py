@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from mlsec.core.limits import ModelNamePath, Offset, UtcDatetime
 from mlsec.core.openapi import error_responses
+from mlsec.core.telemetry import annotate_span
 from mlsec.services.analytics.dependencies import AnalyticsDep, CallerDep, SessionDep
 from mlsec.services.analytics.schemas.promotion import (
     ChampionAt,
@@ -38,6 +39,7 @@ async def evaluate_promotion(
         promote=body.promote,
         actor=caller,
     )
+    annotate_span({"mlsec.promotion.id": record.id, "mlsec.model.name": record.model_name})
     return PromotionRecordRead.model_validate(record)
 
 

@@ -92,6 +92,9 @@ class DriftAlertRead(BaseModel):
     acknowledged_by: str | None
     note: str | None
     notifications: dict[str, Any]
+    trace_id: str | None = Field(
+        None, description="The trace of the request or check that raised it (the tracing service's /traces/{id})."
+    )
 
 
 class DriftAlertList(BaseModel):

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mlsec.core.errors import InvalidInputError
+from mlsec.core.telemetry import current_trace_id
 from mlsec.ml.drift import DriftConfig, DriftReport, FeatureOverride, detect_drift
 from mlsec.services.analytics.errors import AlertNotFoundError, DriftRunNotFoundError
 from mlsec.services.analytics.models import DriftAlert, DriftRun
@@ -149,11 +150,12 @@ async def raise_alert(
         features=features,
         status="open",
         notifications={},
+        trace_id=current_trace_id(),
     )
     session.add(alert)
     await session.flush()
     payload: dict[str, Any] = {"alert_id": alert.id, "drift_run_id": drift_run_id, "model_name": model_name}
-    payload |= {"kind": kind, "severity": severity, "features": features}
+    payload |= {"kind": kind, "severity": severity, "features": features, "trace_id": alert.trace_id}
     alert.notifications = await analytics.notifier.alert(
         "drift", "drift.alert", payload, subject=f"[mlsec] {message}", body=email_body
     )

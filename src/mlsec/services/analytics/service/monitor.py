@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mlsec.client import ServiceCallError
 from mlsec.core.background import Periodic
 from mlsec.core.errors import MlsecError, ServiceUnavailableError
+from mlsec.core.telemetry import annotate_span, background_span
 from mlsec.services.analytics.models import DriftAlert, DriftRun
 from mlsec.services.analytics.schemas.drift import (
     DriftAnalysis,
@@ -59,6 +60,7 @@ async def check_model(
     run.report = {**run.report, "sources": data["sources"], "skipped_features": data["skipped"]}
     session.add(run)
     await session.flush()
+    annotate_span({"mlsec.check.id": run.id, "mlsec.model.name": model_name})
     analytics.last_check_at = run.created_at
     alerts = await drift.raise_alerts(session, analytics, run, min_severity=config.drift.alert_min_severity)
     analytics.ctx.publish("drift", "drift.checked", drift.event_payload(run))
@@ -87,6 +89,7 @@ async def check_performance(analytics: Analytics, session: AsyncSession, model_n
     for a retrain. None when there is too little feedback or the metric holds."""
     config = (await configs.get(session, model_name=model_name)).auto_retrain
     version = await live.served_version(analytics, model_name)
+    annotate_span({"mlsec.model.name": model_name, "mlsec.model.version": version})
     end = datetime.now(UTC)
     start = end - timedelta(hours=config.performance_window_hours)
     window = await performance.get_window(session, start=start, end=end, model_name=model_name, version=version)
@@ -115,6 +118,7 @@ async def check_performance(analytics: Analytics, session: AsyncSession, model_n
         features=[metric],
         email_body=message,
     )
+    annotate_span({"mlsec.alert.id": alert.id})
     await retrain.create_request(
         session, analytics, model_name=model_name, trigger="performance_drop", reason=message, alert_id=alert.id
     )
@@ -191,15 +195,17 @@ async def run_once(analytics: Analytics, *, strict: bool = False) -> None:
     round, so that it is tried again once they do, instead of being skipped until the next interval."""
     for model_name in await get_scheduled_models(analytics, strict=strict):
         try:
-            async with analytics.ctx.db.session() as session:
-                await check_model(analytics, session, model_name, source="schedule")
+            with background_span("analytics.drift.check"):
+                async with analytics.ctx.db.session() as session:
+                    await check_model(analytics, session, model_name, source="schedule")
         except MlsecError as exc:
             if strict and isinstance(exc, ServiceUnavailableError):
                 raise
             logger.info("analytics.drift.skipped", extra={"model_name": model_name, "reason": exc.message})
         try:
-            async with analytics.ctx.db.session() as session:
-                await check_performance(analytics, session, model_name)
+            with background_span("analytics.performance.check"):
+                async with analytics.ctx.db.session() as session:
+                    await check_performance(analytics, session, model_name)
         except MlsecError as exc:
             logger.info("analytics.performance.skipped", extra={"model_name": model_name, "reason": exc.message})
     await retrain.dispatch(analytics)

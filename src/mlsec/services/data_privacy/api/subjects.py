@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 
 from mlsec.core.openapi import error_responses
+from mlsec.core.telemetry import annotate_span
 from mlsec.services.data_privacy.dependencies import (
     CallerDep,
     Limit,
@@ -89,4 +90,5 @@ async def delete_subject(
     API, retrains asked for, consents withdrawn, all recorded; `status` is `partial` when a store could not be
     reached (repeat the request to finish)."""
     erasure = await subjects.delete(session, privacy, subject_id, retrain=retrain, caller=caller)
+    annotate_span({"mlsec.erasure.id": erasure.id})  # the erasure's id only: never the subject's
     return ErasureRead.model_validate(erasure)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, BackgroundTasks, Query
 
 from mlsec.core.limits import ModelNameQuery, Offset
 from mlsec.core.openapi import error_responses
+from mlsec.core.telemetry import annotate_span
 from mlsec.services.training.dependencies import SessionDep, TrainingDep
 from mlsec.services.training.models import TrainingJob
 from mlsec.services.training.schemas.jobs import JobDetail, JobList, JobRead, JobStatus, RetrainRequest, TrainRequest
@@ -15,6 +16,7 @@ router = APIRouter(prefix="/training", tags=["training"])
 
 
 def _detail(job: TrainingJob, training: TrainingDep) -> JobDetail:
+    annotate_span({"mlsec.job.id": job.id, "mlsec.run.id": job.mlflow_run_id, "mlsec.model.name": job.model_name})
     return JobDetail.model_validate(
         {**JobRead.model_validate(job).model_dump(), "logs": job.logs, "mlflow_run_url": training.run_url(job)}
     )
