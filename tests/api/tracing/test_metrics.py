@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mlsec.services.tracing.service import metrics
 from tests.api.tracing.conftest import ingest
 from tests.api.tracing.traces_factory import MINUTE_US, Built, all_spans, job, prediction, quantiles_ms
 
@@ -186,3 +187,22 @@ async def test_bad_windows_are_422(tracing: httpx.AsyncClient, path: str, params
 )
 async def test_bad_names_are_422(tracing: httpx.AsyncClient, path: str, params: dict[str, Any]) -> None:
     assert (await tracing.get(path, params=params)).status_code == 422
+
+
+async def test_counts_stay_exact_when_the_window_outgrows_the_sample(
+    tracing: httpx.AsyncClient, stored: list[Built], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above `SAMPLE_ROWS` rows the counts come from SQL aggregates and the percentiles from the newest rows."""
+    monkeypatch.setattr(metrics, "SAMPLE_ROWS", 3)
+    body = (await tracing.get("/metrics/traces")).json()
+    assert (body["traces"], body["error_traces"]) == (len(stored), sum(t.errors > 0 for t in stored))
+    assert body["spans"] == sum(len(t.spans) for t in stored)
+    newest = sorted(stored, key=lambda t: -t.start_us)[:3]
+    p50, p95, p99 = quantiles_ms([float(t.duration_ms) for t in newest])
+    assert body["duration_ms"] == {"p50": p50, "p95": p95, "p99": p99}
+    assert sum(row["traces"] for row in body["per_minute"]) == len(stored)
+    performance = (await tracing.get("/metrics/performance", params={"service": "gateway"})).json()
+    gateway = performance["services"][0]
+    assert (gateway["count"], gateway["errors"]) == (12, 4)
+    roots = sorted((t.spans[0] for t in stored if t.spans[0]["service"] == "gateway"), key=lambda s: -s["start"])[:3]
+    assert gateway["p50_ms"] == quantiles_ms([float(s["duration_ms"]) for s in roots])[0]
