@@ -27,6 +27,7 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from mlsec.core.service_token import SERVICE_TOKEN_HEADER, load_service_token
 from mlsec.core.settings import Settings
 
 OTLP_TRACES_PATH = "/v1/traces"
@@ -206,5 +207,8 @@ def create_export_processor(settings: Settings, registry: CollectorRegistry | No
     endpoint = export_endpoint(settings)
     if endpoint is None:
         return None
-    exporter = OTLPSpanExporter(endpoint=endpoint, timeout=settings.trace_export_timeout)
+    # The platform's own receiver checks the service token as every service does; a collector of the user's gets none.
+    token = None if settings.otel_exporter_otlp_endpoint else load_service_token(settings)
+    headers = {SERVICE_TOKEN_HEADER: token} if token else None
+    exporter = OTLPSpanExporter(endpoint=endpoint, timeout=settings.trace_export_timeout, headers=headers)
     return ExportingSpanProcessor(exporter, metrics=ExportMetrics(registry), max_queue=settings.trace_export_queue)
