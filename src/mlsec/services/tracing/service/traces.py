@@ -91,7 +91,8 @@ async def _rare_filter(session: AsyncSession, filters: list[tuple[Any, Any]]) ->
     for index, (matching, indexed) in enumerate(filters):
         if not indexed:
             continue
-        probe = select(func.count()).select_from(matching.limit(PROBE_ROWS + 1).subquery())
+        counted = matching.with_only_columns(literal(1)).limit(PROBE_ROWS + 1)  # the index alone, no row read
+        probe = select(func.count()).select_from(counted.subquery())
         found = int((await session.execute(probe)).scalar_one())
         if found <= PROBE_ROWS and (best is None or found < best[0]):
             best = (found, index)
