@@ -117,3 +117,31 @@ async def test_unknown_ids_are_404_and_malformed_ids_422(tracing: httpx.AsyncCli
         f"/traces/{built.trace_id}/spans/" + "z" * 16,
     ):
         assert (await tracing.get(path)).status_code == 422, path
+
+
+async def test_a_very_deep_trace_nests_its_tree_at_most_100_levels(tracing: httpx.AsyncClient) -> None:
+    trace_id, ids, start = new_trace_id(), [new_span_id() for _ in range(300)], now_us()
+    spans = [
+        {
+            "trace_id": trace_id,
+            "span_id": span_id,
+            "parent": ids[i - 1] if i else None,
+            "service": "deep",
+            "start": start + i,
+            "duration_ms": 1,
+        }
+        for i, span_id in enumerate(ids)
+    ]
+    await ingest(tracing, spans)
+    response = await tracing.get(f"/traces/{trace_id}")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [s["depth"] for s in body["spans"]] == list(range(300))
+    level, node = 0, body["tree"][0]
+    while node["children"] and level < 100:
+        node, level = node["children"][0], level + 1
+    assert level == 100 and [child["span_id"] for child in node["children"]] == []
+    flat = body["tree"][0]
+    for _ in range(99):
+        flat = flat["children"][0]
+    assert [child["span_id"] for child in flat["children"]] == ids[100:]

@@ -26,6 +26,9 @@ MAX_TAG_KEY = 128  # span_tag.key
 MAX_TAG_VALUE = 256  # span_tag.value: the receiver truncates longer values to this
 PROBE_ROWS = 500
 """A span filter matching at most this many rows drives the search (IN); above it the traces are walked."""
+MAX_TREE_DEPTH = 100
+"""Levels the tree nests (JSON serializers stop at a few hundred); deeper spans hang flat under the 100th level's
+span, and the depth-first list still gives each its true depth."""
 MAX_SPANS_READ = 10_000
 """Most spans one trace answers with (a runaway loop could put millions in one trace)."""
 
@@ -181,7 +184,7 @@ def build_tree(spans: list[Span]) -> tuple[list[tuple[Span, int]], list[TreeNode
 
     A span whose parent is not in the trace (not arrived yet, or dropped) is a root, so nothing is hidden; the
     walk is iterative and visits each span once, so neither a deep trace nor a parent loop in bad data can
-    exhaust the stack or loop."""
+    exhaust the stack or loop; the nodes nest at most MAX_TREE_DEPTH levels."""
     ids = {span.span_id for span in spans}
     children: dict[str | None, list[Span]] = defaultdict(list)
     for span in spans:  # already by start time, so every child list is too
@@ -199,7 +202,8 @@ def build_tree(spans: list[Span]) -> tuple[list[tuple[Span, int]], list[TreeNode
         node = TreeNode(span_id=span.span_id, children=[])
         siblings.append(node)
         ordered.append((span, depth))
-        stack.extend((child, depth + 1, node.children) for child in reversed(children[span.span_id]))
+        nest = node.children if depth < MAX_TREE_DEPTH else siblings  # deeper: flat under the last level
+        stack.extend((child, depth + 1, nest) for child in reversed(children[span.span_id]))
     for span in spans:  # spans on a parent loop with no way in from a root: shown as roots, once
         if span.span_id not in visited:
             visited.add(span.span_id)
