@@ -65,6 +65,7 @@ class ExportMetrics:
             ("reason",),
             registry=registry,
         )
+        self.queue_full = self.dropped.labels("queue_full")  # the series on_end counts, looked up once
         self.queued = Gauge("mlsec_trace_export_queue", "Spans waiting to be sent.", registry=registry)
         self.receiver_up = Gauge(
             "mlsec_trace_export_up", "1 while the last export succeeded (or none was tried), else 0.", registry=registry
@@ -116,13 +117,14 @@ class ExportingSpanProcessor(SpanProcessor):
             self.metrics.dropped.labels("shutdown").inc()
             return
         if len(self._queue) >= self.max_queue:  # a few over under contention at worst: no lock on this path
-            self.metrics.dropped.labels("queue_full").inc()
+            self.metrics.queue_full.inc()
             return
-        self._idle.clear()
+        if self._idle.is_set():  # Event.clear takes a lock: only when it changes anything
+            self._idle.clear()
         self._queue.append(span)
         if self._thread is None:
             self._start()
-        if len(self._queue) >= self.batch_size:
+        if len(self._queue) >= self.batch_size and not self._wake.is_set():
             self._wake.set()
 
     def _start(self) -> None:
