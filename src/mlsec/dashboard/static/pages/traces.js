@@ -190,9 +190,9 @@
     label.type = "button";
     label.style.paddingLeft = `${0.25 + Math.min(span.depth, 20) * 0.9}rem`;
     const bar = el("span", { cls: "span-bar" });
-    const left = total > 0 ? Math.min(100, Math.max(0, (100 * span.offset_ms) / total)) : 0;
+    const width = total > 0 ? Math.min(100, Math.max(0.3, (100 * span.duration_ms) / total)) : 100; // a sliver at least
+    const left = total > 0 ? Math.min(100 - width, Math.max(0, (100 * span.offset_ms) / total)) : 0;
     bar.style.left = `${left}%`;
-    const width = total > 0 ? Math.max(0.3, Math.min(100 - left, (100 * span.duration_ms) / total)) : 100;
     bar.style.width = `${width}%`;
     const time = el("span", { cls: "span-time", text: ms(span.duration_ms) });
     if (left + width <= 85) time.style.left = `calc(${left + width}% + .3rem)`; // after the bar
