@@ -88,6 +88,9 @@ Cutoff = Annotated[AwareDatetime, BeforeValidator(_not_a_number), AfterValidator
 """A time before which data is deleted: with its offset (a naive one is refused: a deletion must not depend on
 which zone the caller meant), converted to UTC."""
 
+NO_NUL_PATTERN: Final = r"^[^\x00]*$"
+"""A text without a NUL character, which a PostgreSQL text column cannot hold (a query parameter with one fails)."""
+
 SUBJECT_HASH_PATTERN = r"^[0-9a-f]{32}$"  # mlsec.ml.pii.subjects.HASH_PATTERN (a unit test keeps them equal)
 MAX_SUBJECT_HASHES = 10_000  # per request to a store's /privacy/subjects
 SubjectHash = Annotated[

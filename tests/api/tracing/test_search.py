@@ -151,3 +151,21 @@ async def test_bad_filters_are_422(tracing: httpx.AsyncClient, params: Any) -> N
     for path in ("/traces", "/search/traces"):
         response = await tracing.get(path, params=params)
         assert response.status_code == 422, (path, params, response.text)
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/traces", {"service": "a\x00b"}),
+        ("/search/traces", {"operation": "\x00"}),
+        ("/traces", {"tag": "k=\x00"}),
+        ("/metrics/performance", {"service": "\x00"}),
+        ("/metrics/errors", {"service": "x\x00"}),
+        ("/services/a%00b/operations", {}),
+    ],
+)
+async def test_a_nul_character_is_422_on_every_backend(
+    tracing: httpx.AsyncClient, path: str, params: dict[str, str]
+) -> None:
+    """PostgreSQL cannot compare a text with NUL: refused at the edge, not a 500."""
+    assert (await tracing.get(path, params=params)).status_code == 422

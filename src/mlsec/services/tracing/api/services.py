@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from mlsec.core.limits import NO_NUL_PATTERN
 from mlsec.core.openapi import error_responses
 from mlsec.services.tracing.dependencies import SessionDep
 from mlsec.services.tracing.schemas.metrics import WindowMinutes
@@ -14,7 +15,9 @@ from mlsec.services.tracing.service import services
 
 router = APIRouter(tags=["services"])
 
-ServiceNamePath = Annotated[str, Path(min_length=1, max_length=128, description="A service.name of the spans.")]
+ServiceNamePath = Annotated[
+    str, Path(min_length=1, max_length=128, pattern=NO_NUL_PATTERN, description="A service.name of the spans.")
+]
 
 
 @router.get("/services", response_model=ServiceList)

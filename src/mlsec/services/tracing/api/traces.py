@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import StringConstraints
 
-from mlsec.core.limits import UtcDatetime
+from mlsec.core.limits import NO_NUL_PATTERN, UtcDatetime
 from mlsec.core.openapi import error_responses
 from mlsec.services.tracing.dependencies import SessionDep, SpanIdPath, TraceIdPath
 from mlsec.services.tracing.schemas.traces import SortOrder, SpanList, TraceList, TraceRead, TraceStatus
@@ -17,17 +18,28 @@ from mlsec.services.tracing.service.queries import to_us
 router = APIRouter(tags=["traces"])
 
 MAX_DURATION_MS = 1e12  # about 31 years: more than any span, small enough to stay an integer of microseconds
+TAG_PATTERN = r"^[^=\x00]{1,128}=[^\x00]{0,256}$"
+"""key=value: a key of 1 to 128 characters without `=`, a value of at most 256 (the longest the store keeps);
+no NUL (PostgreSQL cannot compare one)."""
 DurationMs = Annotated[float | None, Query(ge=0, le=MAX_DURATION_MS, description="The TRACE's duration (ms).")]
 
 
 def trace_query(
-    service: Annotated[str | None, Query(min_length=1, max_length=128, description="A span of this service.")] = None,
+    service: Annotated[
+        str | None, Query(min_length=1, max_length=128, pattern=NO_NUL_PATTERN, description="A span of this service.")
+    ] = None,
     operation: Annotated[
-        str | None, Query(min_length=1, max_length=256, description="A span with this name (of `service` if given).")
+        str | None,
+        Query(
+            min_length=1,
+            max_length=256,
+            pattern=NO_NUL_PATTERN,
+            description="A span with this name (of `service` if given).",
+        ),
     ] = None,
     tag: Annotated[
-        list[str] | None,
-        Query(max_length=20, description="key=value: a span with this attribute; repeatable, all hold."),
+        list[Annotated[str, StringConstraints(pattern=TAG_PATTERN)]] | None,
+        Query(max_length=20, description="key=value: a span with this attribute; repeatable (20 at most), all hold."),
     ] = None,
     status: Annotated[TraceStatus | None, Query(description="error: a trace with an error span; ok: without.")] = None,
     min_duration_ms: DurationMs = None,

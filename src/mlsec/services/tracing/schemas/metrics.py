@@ -11,12 +11,18 @@ from typing import Annotated
 from fastapi import Query
 from pydantic import BaseModel, Field
 
+from mlsec.core.limits import NO_NUL_PATTERN
+
 MAX_WINDOW_MINUTES = 7 * 24 * 60
 WindowMinutes = Annotated[
     int, Query(ge=1, le=MAX_WINDOW_MINUTES, description="The window ends now and reaches this many minutes back.")
 ]
-ServiceQuery = Annotated[str | None, Query(min_length=1, max_length=128, description="Only this service.")]
-OperationQuery = Annotated[str | None, Query(min_length=1, max_length=256, description="Only this operation.")]
+ServiceQuery = Annotated[
+    str | None, Query(min_length=1, max_length=128, pattern=NO_NUL_PATTERN, description="Only this service.")
+]
+OperationQuery = Annotated[
+    str | None, Query(min_length=1, max_length=256, pattern=NO_NUL_PATTERN, description="Only this operation.")
+]
 
 
 class Red(BaseModel):

@@ -54,7 +54,7 @@ def parse_tags(values: list[str]) -> tuple[tuple[str, str], ...]:
     tags = []
     for value in values:
         key, sep, wanted = value.partition("=")
-        if not sep or not key.strip():
+        if not sep or not key:
             raise InvalidInputError("a tag filter is key=value, e.g. http.route=/predict")
         if len(key) > MAX_TAG_KEY or len(wanted) > MAX_TAG_VALUE:
             raise InvalidInputError(f"a tag's key is at most {MAX_TAG_KEY} characters and its value {MAX_TAG_VALUE}")
