@@ -62,7 +62,11 @@ TAG_TABLE: Table = SpanTag.__table__  # type: ignore[assignment]
 _json = json.JSONEncoder(separators=(",", ":")).encode  # what SQLAlchemy's JSON type would write, compact
 LOOKUP_CHUNK = 1000  # (trace_id, span_id) pairs per lookup: 2,000 bound parameters, far under both backends' limits
 SHUTDOWN_DRAIN_S = 10.0
-SQLITE_CACHE_KIB = 65_536  # the writer's page cache: 64 MiB instead of SQLite's 2 MiB
+SQLITE_CACHE_KIB = 65_536
+"""The writer's page cache, 64 MiB instead of SQLite's 2 MiB: random trace ids touch pages all over the indexes."""
+SQLITE_CHECKPOINT_PAGES = 16_384
+"""WAL pages (64 MiB) before the writer checkpoints, instead of 1,000: an index page changed by many commits is
+copied into the database once per checkpoint, not once per commit (about 10% less CPU per span at ingest)."""
 
 
 @dataclass(slots=True)
@@ -156,8 +160,9 @@ class Ingester:
 
     async def _commit(self, rows: list[dict[str, Any]]) -> None:
         async with self.lock, self.db.engine.begin() as conn:
-            if conn.dialect.name == "sqlite":  # per connection; random trace ids touch pages all over the indexes
+            if conn.dialect.name == "sqlite":  # per connection, see SQLITE_CACHE_KIB and SQLITE_CHECKPOINT_PAGES
                 await conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+                await conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
             stored, duplicates = await write(conn, rows, now_us=time.time_ns() // 1000)
         self.stats.stored += stored
         self.stats.duplicates += duplicates
