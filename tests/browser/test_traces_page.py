@@ -2,8 +2,8 @@
 through the gateway becomes one trace that a search lists, whose waterfall holds the gateway's span at its root
 and the serving service's spans under it (a span's attributes on a click, the OTLP JSON export linked), whose
 address opens it again (`/ui/traces?trace=<id>`), and the service map draws the edge from the gateway to the
-service that served it. Screenshots: docs/images/traces.png (the waterfall) and docs/images/traces-map.png (the
-service map and the RED figures).
+service that served it; a viewer reads it all at a phone's width without a sideways scroll. Screenshots:
+docs/images/traces.png (the waterfall) and docs/images/traces-map.png (the service map and the RED figures).
 """
 
 from __future__ import annotations
@@ -16,33 +16,30 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from tests.browser.conftest import ATTACK, IMAGES, Pages, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+PHONE: ViewportSize = {"width": 390, "height": 844}
 SERVING = ("model-cache", "model-api")
 WITHIN_S = 90.0  # the services export in batches, a second or two apart
 
 
 def _prediction_trace(api: httpx.Client, since: datetime) -> dict[str, Any]:
-    """The trace of a prediction made after `since`: rooted at the gateway, with a serving service's spans."""
+    """The trace of the prediction made after `since`: the gateway's `POST /predict` at its root, a serving
+    service's `mlsec.predict` in it (the gateway's own calls to the serving services, such as its live polling,
+    are traces of their own)."""
     deadline = time.monotonic() + WITHIN_S
     seen: list[Any] = []
     while time.monotonic() < deadline:
-        for service in SERVING:
-            params: dict[str, str | int] = {
-                "service": service,
-                "start": since.isoformat(),
-                "sort": "start",
-                "limit": 20,
-            }
-            answer = api.get("/api/tracing/search/traces", params=params)
-            assert answer.status_code == 200, answer.text
-            seen = answer.json()["traces"]
-            for trace in seen:
-                if trace["root_service"] == "gateway" and service in trace["services"]:
-                    return dict(trace)
+        params = {"operation": "mlsec.predict", "start": since.isoformat(), "sort": "start"}
+        answer = api.get("/api/tracing/search/traces", params=params)
+        assert answer.status_code == 200, answer.text
+        seen = answer.json()["traces"]
+        for trace in seen:
+            if (trace["root_service"], trace["root_operation"]) == ("gateway", "POST /predict"):
+                return dict(trace)
         time.sleep(1)
     raise AssertionError(f"no trace of the prediction reached the tracing service in {WITHIN_S} s: {seen}")
 
@@ -106,7 +103,7 @@ def test_a_prediction_through_the_gateway_is_a_trace_with_its_waterfall_and_map_
     expect(edge).to_have_count(1, timeout=30_000)
     expect(edge.locator("text")).to_contain_text("calls")
     expect(page.locator(f'#red-table tr[data-service="{served_by}"]')).to_be_visible()
-    page.locator("#map-title").scroll_into_view_if_needed()
+    page.locator("#map-title").evaluate("(title) => title.scrollIntoView({ block: 'start' })")
     _shot(page, "traces-map")
 
     linked = pages.page(page.context)
@@ -143,3 +140,27 @@ def test_logged_and_slowest_predictions_link_to_their_waterfalls(
     first.locator(".trace-link").click()
     expect(page.locator("#waterfall")).to_have_attribute("data-trace-id", str(slowest), timeout=15_000)
     expect(page.locator("#waterfall .span-row").first).to_be_visible()
+
+
+def test_a_viewer_reads_the_page_at_a_phones_width(pages: Pages, api: httpx.Client) -> None:
+    username, password = f"traces-viewer-{uuid.uuid4().hex[:6]}", f"pw-{uuid.uuid4().hex}"
+    created = api.post("/auth/users", json={"username": username, "password": password, "role": "viewer"})
+    assert created.status_code in (200, 201), created.text
+    page = pages.page(pages.context(viewport=PHONE))
+    sign_in(page, username=username, password=password)
+    page.goto("/ui/traces")
+    expect(page.locator("body")).to_have_attribute("data-role", "viewer")
+    expect(page.locator("#trace-results tr[data-trace-id]").first).to_be_visible(timeout=15_000)  # a viewer's read
+    expect(page.locator("#service-map svg g.map-node").first).to_be_visible(timeout=15_000)
+    expect(page.locator("#red-table tr[data-service]").first).to_be_visible()
+    page.locator("#trace-results .trace-link").first.click()
+    expect(page.locator("#waterfall .span-row").first).to_be_visible(timeout=15_000)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1, f"the traces page scrolls sideways by {overflow} px at 390 px"
+    unlabelled = page.evaluate(
+        """() => [...document.querySelectorAll('main input:not([type=hidden]), main select, main textarea')]
+            .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+            .map((el) => el.id || el.name)"""
+    )
+    assert unlabelled == [], unlabelled
+    assert page.locator(".write-control, .admin-control").count() == 0

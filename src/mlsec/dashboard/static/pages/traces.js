@@ -136,8 +136,7 @@
       const answer = await window.mlsec.api("GET", `${API}/services`);
       const chosen = select.value;
       const names = (answer.services || []).map((service) => service.name).sort();
-      select.replaceChildren(el("option", { text: "any" }), ...names.map((name) => el("option", { text: name })));
-      select.options[0].value = "";
+      select.replaceChildren(...["", ...names].map((name) => Object.assign(el("option", { text: name || "any" }), { value: name })));
       select.value = names.includes(chosen) ? chosen : "";
     } catch (error) { show("search-error", error); }
   }
