@@ -21,7 +21,10 @@ from mlsec.services.analytics.schemas.configs import CONFIG_NAME_PATTERN
 SERVICES = sorted(p.parent.parent.name for p in (Path(mlsec.services.__file__).parent).glob("*/api/__init__.py"))
 MODEL_NAME_FIELDS = {"model_name"}
 ACCEPTED = ({NAME_PATTERN}, {CONFIG_NAME_PATTERN})
-TAKE_NO_MODEL_NAME = {"data_privacy"}  # its requests name people, texts and data categories, never a model
+TAKE_NO_MODEL_NAME = {
+    "data_privacy",  # its requests name people, texts and data categories, never a model
+    "tracing",  # a model is searched as a span tag (`tag=mlsec.model.name=...`), never named by a parameter
+}
 
 
 def _openapi(service: str, home: Path) -> dict[str, Any]:

@@ -80,6 +80,9 @@ SEMANTIC_422 = {
 # Operations whose seed answers 400 (not 422) for a value the schema leaves open: seed 004's monitor refuses a
 # model type other than classifier or regressor with 400 "Invalid model type", and its contract wins.
 SEED_400 = {("control-tower", "POST", "/models/{model_name}/{model_version}/monitor")}
+# Operations whose body the schema can only call binary (OTLP protobuf): random bytes are rightly a 400.
+BINARY_400 = {("tracing", "POST", "/v1/traces")}
+schemathesis.serializer.alias("application/x-protobuf", "application/octet-stream")  # sent as the bytes generated
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]  # schemathesis's default for valid input
 _PARAMETER = re.compile(r"\{[^}/]+\}")
 
@@ -166,7 +169,7 @@ def _config(spec: ServiceSpec, paths: dict[str, Any]) -> SchemathesisConfig:
     }
     operations = [
         {"include-method": method, "include-path": path, "checks": accept[status]}
-        for status, semantic in (("422", SEMANTIC_422), ("400", SEED_400))
+        for status, semantic in (("422", SEMANTIC_422), ("400", SEED_400 | BINARY_400))
         for service, method, path in sorted(semantic)
         if service == spec.name
     ] + [

@@ -82,7 +82,9 @@ def test_an_all_zero_parent_means_a_root_and_unspecified_kind_internal() -> None
     assert row["parent_span_id"] is None and row["kind"] == "internal"
 
 
-@pytest.mark.parametrize("body", [b"\x08", b"{", b"[]", b'{"resourceSpans": [{"scopeSpans": 3}]}'])
+@pytest.mark.parametrize(
+    "body", [b"\x08", b"{", b"[]", b'{"resourceSpans": [{"scopeSpans": 3}]}', b'{"resourceSpans": ["AAA"]}']
+)
 def test_what_is_not_a_request_is_a_payload_error(body: bytes) -> None:
     with pytest.raises(PayloadError):
         otlp.parse(body, Encoding.JSON if body[:1] in b"{[" else Encoding.PROTOBUF)

@@ -10,14 +10,14 @@ EXPORT_REQUEST: dict[str, Any] = {
     "title": "ExportTraceServiceRequest",
     "type": "object",
     "description": "OTLP JSON: resourceSpans[].scopeSpans[].spans[], trace and span ids in hex.",
-    "properties": {
+    "properties": {  # protobuf's JSON mapping reads a null field as its default
         "resourceSpans": {
-            "type": "array",
+            "type": ["array", "null"],
             "items": {
                 "type": "object",
                 "properties": {
-                    "resource": {"type": "object"},
-                    "scopeSpans": {"type": "array", "items": {"type": "object"}},
+                    "resource": {"type": ["object", "null"]},
+                    "scopeSpans": {"type": ["array", "null"], "items": {"type": "object"}},
                 },
             },
         }

@@ -19,6 +19,7 @@ from enum import Enum
 from typing import Any
 
 from google.protobuf import json_format
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import DecodeError, Message
 from google.rpc import status_pb2
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
@@ -102,6 +103,7 @@ def parse(body: bytes, encoding: Encoding) -> trace_service_pb2.ExportTraceServi
             document = json.loads(body)
             if not isinstance(document, dict):
                 raise PayloadError("an OTLP JSON body is an object")
+            _check_shape(document, request.DESCRIPTOR)
             _ids_to_base64(document)
             json_format.ParseDict(document, request, ignore_unknown_fields=True)
     except (DecodeError, json_format.ParseError, ValueError, TypeError, RecursionError) as exc:
@@ -109,6 +111,22 @@ def parse(body: bytes, encoding: Encoding) -> trace_service_pb2.ExportTraceServi
             raise
         raise PayloadError(f"not an OTLP trace export request ({type(exc).__name__})") from exc
     return request
+
+
+def _check_shape(node: Any, descriptor: Descriptor) -> None:
+    """Refuse a document whose messages are not JSON objects: `json_format` reads a string where a message is
+    expected as a list of unknown field names (its characters) and, with unknown fields ignored as OTLP asks,
+    would accept `{"resourceSpans": ["AAA"]}` as an empty resource."""
+    if not isinstance(node, dict):
+        raise PayloadError(f"{descriptor.name} must be a JSON object")
+    for key, value in node.items():
+        field = descriptor.fields_by_camelcase_name.get(key) or descriptor.fields_by_name.get(key)
+        if field is None or field.message_type is None or value is None:
+            continue
+        if field.is_repeated and not isinstance(value, list):
+            raise PayloadError(f"{key} must be a JSON array")
+        for item in value if field.is_repeated else [value]:
+            _check_shape(item, field.message_type)
 
 
 def _ids_to_base64(node: Any) -> None:
