@@ -3,6 +3,7 @@ back through the query API."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 from collections.abc import AsyncIterator
@@ -32,8 +33,8 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 async def small(backend_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """A receiver with a 2 KiB request limit and room for 3 pending spans."""
-    app = create_app(backend_settings, tracing_settings(max_request_bytes=2048, max_pending_spans=3))
+    """A receiver with a 2 KiB request limit."""
+    app = create_app(backend_settings, tracing_settings(max_request_bytes=2048))
     async for client in started_client(app):
         yield client
 
@@ -156,15 +157,28 @@ async def test_another_content_type_or_encoding_is_a_415(tracing: httpx.AsyncCli
     assert _status(response).code == 3
 
 
-async def test_a_full_backlog_is_a_503_with_retry_after(small: httpx.AsyncClient) -> None:
-    trace_id = new_trace_id()
-    spans = [{"trace_id": trace_id, "span_id": new_span_id()} for _ in range(4)]
-    response = await post_traces(small, otlp_request(spans).SerializeToString())
-    assert response.status_code == 503
-    assert int(response.headers["retry-after"]) >= 1
-    assert _status(response).code == 14
-    assert (await small.get(f"/traces/{trace_id}")).status_code == 404  # nothing of a refused request is kept
-    await ingest(small, spans[:3])  # what fits is taken
+async def test_a_full_backlog_is_a_503_with_retry_after(backend_settings: Settings) -> None:
+    app = create_app(backend_settings, tracing_settings(max_pending_spans=3))
+    async for client in started_client(app):
+        waiting, refused = new_trace_id(), new_trace_id()
+        ingester = app.state.tracing.ingester
+        async with ingester.lock:  # the writer is busy: what arrives now waits in the backlog
+            queued = [{"trace_id": waiting, "span_id": new_span_id()} for _ in range(2)]
+            first = asyncio.create_task(ingest(client, queued))
+            for _ in range(500):  # until the request's spans are in the backlog
+                if ingester.pending_spans == 2:
+                    break
+                await asyncio.sleep(0.01)
+            spans = [{"trace_id": refused, "span_id": new_span_id()} for _ in range(2)]
+            response = await post_traces(client, otlp_request(spans).SerializeToString())
+        assert response.status_code == 503
+        assert int(response.headers["retry-after"]) >= 1
+        assert _status(response).code == 14
+        await first  # the waiting request is committed once the writer is free
+        assert (await client.get(f"/traces/{waiting}")).status_code == 200
+        assert (await client.get(f"/traces/{refused}")).status_code == 404  # nothing of a refused request is kept
+        larger = [{"trace_id": refused, "span_id": new_span_id()} for _ in range(5)]
+        await ingest(client, larger)  # larger than the whole backlog, taken when nothing waits
 
 
 async def test_spans_with_bad_ids_are_refused_alone(tracing: httpx.AsyncClient) -> None:

@@ -109,7 +109,10 @@ class Ingester:
         """Queue the rows and wait until they are committed; BacklogFullError at once when there is no room."""
         if not rows:
             return
-        if self._closing or self.pending_spans + len(rows) > self.max_pending_spans:
+        # A request larger than the whole backlog is still taken when nothing waits: refused, it would be retried
+        # forever.
+        full = self.pending_spans and self.pending_spans + len(rows) > self.max_pending_spans
+        if self._closing or full:
             self.stats.refused_backlog += len(rows)
             raise BacklogFullError(self.pending_spans, self.max_pending_spans)
         item = Pending(rows, asyncio.get_running_loop().create_future())
