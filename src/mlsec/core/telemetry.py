@@ -34,8 +34,11 @@ from mlsec.core.trace_export import OTLP_TRACES_PATH, create_export_processor
 
 PROBE_PATHS = ("/health", "/metrics")
 """Probes get no span (and are logged at DEBUG, see `mlsec.core.middleware`): they would drown real traffic."""
-UNTRACED_PATHS = (*PROBE_PATHS, OTLP_TRACES_PATH)
-"""Paths without a span: the probes, and the trace receiver (each export would be traced and exported again)."""
+STATIC_PATH = "/static/"
+"""The dashboard's files (the gateway's): a page load would add a dozen spans that say nothing about the platform."""
+UNTRACED_PATHS = (*PROBE_PATHS, OTLP_TRACES_PATH, STATIC_PATH)
+"""Paths without a span: the probes, the trace receiver (each export would be traced and exported again) and the
+dashboard's static files."""
 FASTAPI_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 """For `FastAPI(telemetry=...)`: FastAPI's own telemetry off. `TracingMiddleware` traces each request once
 (a second layer would double the spans and their cost); request metrics are Prometheus's (`mlsec.core.metrics`)."""

@@ -155,7 +155,7 @@ def test_export_is_on_by_default() -> None:
 
 
 @pytest.mark.anyio
-async def test_the_receiver_path_is_never_traced_and_export_is_counted_in_the_apps_registry(
+async def test_the_receiver_path_and_static_files_are_never_traced_and_export_is_counted_in_the_apps_registry(
     receiver: Receiver,
 ) -> None:
     app = FastAPI(telemetry=FASTAPI_TELEMETRY_OFF)
@@ -168,6 +168,10 @@ async def test_the_receiver_path_is_never_traced_and_export_is_counted_in_the_ap
     async def work() -> dict[str, bool]:
         return {"ok": True}
 
+    @app.get("/static/app.js")
+    async def static_file() -> dict[str, bool]:
+        return {"ok": True}
+
     registry = CollectorRegistry()
     settings = Settings(_env_file=None, trace_export=True, otel_exporter_otlp_endpoint=receiver.endpoint)
     provider = setup_telemetry(app, settings, "test", registry=registry)
@@ -175,6 +179,7 @@ async def test_the_receiver_path_is_never_traced_and_export_is_counted_in_the_ap
     provider.add_span_processor(SimpleSpanProcessor(memory))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://test") as client:
         assert (await client.post("/v1/traces", content=b"x")).status_code == 200
+        assert (await client.get("/static/app.js")).status_code == 200
         assert (await client.get("/work")).status_code == 200
     assert [span.name for span in memory.get_finished_spans()] == ["GET"]
     assert provider.force_flush(5_000)
