@@ -53,7 +53,9 @@ class Span(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column()
     events: Mapped[list[Any]] = mapped_column()
     resource: Mapped[dict[str, Any]] = mapped_column()
-    received_us: Mapped[int] = mapped_column(BigInteger, doc="When the receiver stored it (retention by age).")
+    received_us: Mapped[int] = mapped_column(
+        BigInteger, doc="When the receiver stored it: how late a span arrived (retention goes by the trace's start)."
+    )
 
 
 class Trace(Base):

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlsec.core.limits import MAX_SUBJECT_HASHES, SubjectHash
-from mlsec.services.data_privacy.schemas.subjects import NO_NUL, SUBJECT_ID
+from mlsec.core.limits import MAX_SUBJECT_HASHES, NO_NUL_PATTERN, SubjectHash
+from mlsec.services.data_privacy.schemas.subjects import SUBJECT_ID
 
 PURPOSE = r"^[a-z][a-z0-9_-]{0,31}$"
 
@@ -19,10 +19,10 @@ class ConsentRecord(BaseModel):
     purpose: str = Field(pattern=PURPOSE, description="One of MLSEC_DATA_PRIVACY_PURPOSES.")
     granted: bool = Field(True, strict=True)
     source: str | None = Field(
-        None, max_length=200, pattern=NO_NUL, description="Where it was given (a form, a contract)."
+        None, max_length=200, pattern=NO_NUL_PATTERN, description="Where it was given (a form, a contract)."
     )
     policy_version: str | None = Field(
-        None, max_length=64, pattern=NO_NUL, description="The privacy policy's version agreed to."
+        None, max_length=64, pattern=NO_NUL_PATTERN, description="The privacy policy's version agreed to."
     )
 
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mlsec.core.limits import NO_NUL_PATTERN
 from mlsec.services.data_privacy.schemas.types import IdentifierType
 
 SUBJECT_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$"
-NO_NUL = r"^[^\x00]*$"  # a NUL cannot be stored in a PostgreSQL text column
 
 
 class IdentifierIn(BaseModel):
@@ -25,7 +25,7 @@ class SubjectCreate(BaseModel):
 
     subject_id: str = Field(pattern=SUBJECT_ID, description="The person's id (the user id consent is recorded for).")
     identifiers: list[IdentifierIn] = Field(min_length=1, max_length=100)
-    note: str | None = Field(None, max_length=500, pattern=NO_NUL)
+    note: str | None = Field(None, max_length=500, pattern=NO_NUL_PATTERN)
 
 
 class IdentifierRead(BaseModel):
