@@ -43,7 +43,7 @@ pytest: install
 
 test: lint typecheck pytest
 
-bench: install  # SUITE=foundation|model|serving|gateway|drift|control-tower runs one suite
+bench: install  # SUITE=foundation|model|serving|gateway|drift|control-tower|data-privacy|tracing runs one suite
 	$(UV) sync --frozen --group bench  # the anchors that only benchmarks need (Evidently)
 	$(RUN) python -m benchmarks $(if $(SUITE),--suite $(SUITE))
 

@@ -7,7 +7,9 @@ in-process model, on the same registered model), `gateway` (a prediction direct 
 through the mlsec gateway and through nginx), `drift` (`detect_drift` against Evidently's data-drift
 report on a million rows by twenty columns), `control-tower` (the control tower's registry views, restart and
 refreshes against MLflow's own API, on a registry of 200 models x 5 versions) and `data-privacy` (the PII engine
-against Presidio's analyzer on the shipped labelled PII set: docs/s and per-type precision, recall, F1).
+against Presidio's analyzer on the shipped labelled PII set: docs/s and per-type precision, recall, F1) and
+`tracing` (OTLP ingest from a separate process, queries over a million spans, CPU per request with span export
+on and off).
 
 Each suite's servers start first and stay up for the whole suite, so the comparisons share the
 machine's state; they are stopped however the run ends.
@@ -30,7 +32,7 @@ from typing import Any, Protocol
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import _report, control_tower, data_privacy, drift, gateway, model, serving
+from benchmarks import _report, control_tower, data_privacy, drift, gateway, model, serving, tracing
 from benchmarks._servers import BenchmarkError, ServerProcess, isolate_environment, running_server
 from benchmarks.foundation import Comparison, Params, resilient_client, service_stack
 
@@ -239,6 +241,13 @@ def run_data_privacy(args: argparse.Namespace, console: Console) -> int:
     return _run_in_workdir(args, console, "data-privacy", params, data_privacy.run, data_privacy)
 
 
+def run_tracing(args: argparse.Namespace, console: Console) -> int:
+    """Tracing ingest, queries over a million spans and the export overhead (--quick: 50,000 spans); recorded as
+    tracing-<date>."""
+    params = tracing.params_for(quick=args.quick, requests=args.requests)
+    return _run_in_workdir(args, console, "tracing", params, tracing.run, tracing)
+
+
 SUITES = {
     "foundation": run_foundation,
     "model": run_model,
@@ -247,6 +256,7 @@ SUITES = {
     "drift": run_drift,
     "control-tower": run_control_tower,
     "data-privacy": run_data_privacy,
+    "tracing": run_tracing,
 }
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Server side of the benchmarks: one app under a real uvicorn server, in a process of its own.
 
-Run as `python -m benchmarks._serve bare|mlsec PORT HOME`. A separate process means the load
+Run as `python -m benchmarks._serve bare|mlsec PORT HOME [TRACES_URL]`. A separate process means the load
 generator never shares an event loop or a GIL with the server it measures, and the bare app never
 imports mlsec, so no global OpenTelemetry or Prometheus state leaks into the baseline.
 """
@@ -49,12 +49,13 @@ def build_bare_app() -> FastAPI:
     return app
 
 
-def build_mlsec_app(port: int, home: Path) -> FastAPI:
+def build_mlsec_app(port: int, home: Path, traces_url: str | None = None) -> FastAPI:
     """A real service built by `create_service_app` (the tracing service's spec), plus the traced route.
 
     Everything that could be picked up from the environment and change the work per request (an
     OTLP exporter, Redis, PostgreSQL) is pinned to the local default, so the figures describe the
-    stack and not a developer's shell.
+    stack and not a developer's shell. Its spans are exported only when `traces_url` (an OTLP/HTTP receiver)
+    is given: the tracing suite's export-on variant.
     """
     from mlsec.core.app import create_service_app
     from mlsec.core.logging import configure_logging
@@ -66,7 +67,8 @@ def build_mlsec_app(port: int, home: Path) -> FastAPI:
         _env_file=None,
         home=home,
         tracing_port=port,
-        otel_exporter_otlp_endpoint=None,
+        otel_exporter_otlp_endpoint=traces_url,
+        trace_export=traces_url is not None,
         cache_backend="memory",
         events_backend="http",
         database_url=None,
@@ -81,10 +83,11 @@ def build_mlsec_app(port: int, home: Path) -> FastAPI:
 def main(argv: list[str] | None = None) -> None:
     """Serve one app on 127.0.0.1:PORT until SIGTERM; uvicorn's own logging config is left out."""
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 3 or args[0] not in APPS:
-        raise SystemExit("usage: python -m benchmarks._serve bare|mlsec PORT HOME")
+    if len(args) not in (3, 4) or args[0] not in APPS:
+        raise SystemExit("usage: python -m benchmarks._serve bare|mlsec PORT HOME [TRACES_URL]")
     kind, port, home = args[0], int(args[1]), Path(args[2])
-    app = build_bare_app() if kind == "bare" else build_mlsec_app(port, home)
+    traces_url = args[3] if len(args) == 4 else None
+    app = build_bare_app() if kind == "bare" else build_mlsec_app(port, home, traces_url)
     config = uvicorn.Config(app, host=HOST, port=port, log_config=None, access_log=False)
     uvicorn.Server(config).run()
 

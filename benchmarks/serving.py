@@ -147,14 +147,22 @@ def _stop_group(process: subprocess.Popen[bytes]) -> None:
 
 
 def start_server(
-    stack: ExitStack, name: str, command: list[str], env: dict[str, str], workdir: Path, port: int
+    stack: ExitStack,
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    workdir: Path,
+    port: int,
+    *,
+    cwd: Path | None = None,
 ) -> Server:
-    """Start `command` in its own session; its stop is registered on `stack` before anything can fail."""
+    """Start `command` in its own session, its log in `workdir`; its stop is registered on `stack` before anything
+    can fail. It runs in `workdir` too unless `cwd` says otherwise (a `benchmarks` module runs from the repository)."""
     log_path = workdir / f"{name.replace(' ', '-')}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command,
-            cwd=workdir,  # not the repository: no `.env` of a developer's is read
+            cwd=cwd or workdir,  # not the repository by default: no `.env` of a developer's is read
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
