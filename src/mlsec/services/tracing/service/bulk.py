@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Dialect, Table
+from sqlalchemy import Dialect, Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,9 +24,15 @@ def insert_sql(dialect: Dialect, table: Table, columns: tuple[str, ...], skip_ex
     stmt = (postgresql if dialect.name == "postgresql" else sqlite).insert(table)
     if skip_existing:
         stmt = stmt.on_conflict_do_nothing()
+    return compiled_sql(dialect, stmt, columns)
+
+
+def compiled_sql(dialect: Dialect, stmt: Insert, columns: tuple[str, ...]) -> str:
+    """An INSERT (an upsert too) compiled for the backend, its parameters checked to be in `columns` order; the
+    caller caches it, and passes tuples to `insert_many_sql` (no compilation nor cache key per call)."""
     compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
     if tuple(compiled.positiontup or ()) != columns:
-        raise ValueError(f"{table.name}: parameters {compiled.positiontup} are not in the order {columns}")
+        raise ValueError(f"{stmt.table}: parameters {compiled.positiontup} are not in the order {columns}")
     return str(compiled)
 
 
@@ -41,6 +47,20 @@ async def insert_many(
     """Insert the tuples (values in `columns` order) in the open transaction."""
     if rows:
         await conn.exec_driver_sql(insert_sql(conn.dialect, table, tuple(columns), skip_existing), rows)
+
+
+async def select_in(conn: AsyncConnection, table: Table, column: str, values: list[str]) -> list[Any]:
+    """The values of `column` among `values` that are stored (one query, through the column's index)."""
+    if not values:
+        return []
+    name = f'"{table.c[column].name}"'
+    parameters: tuple[Any, ...]
+    if conn.dialect.name == "postgresql":
+        where, parameters = f"{name} = ANY($1::text[])", (values,)
+    else:
+        where, parameters = f"{name} IN ({', '.join(['?'] * len(values))})", tuple(values)
+    result = await conn.exec_driver_sql(f'SELECT {name} FROM "{table.name}" WHERE {where}', parameters)  # noqa: S608
+    return [row[0] for row in result]
 
 
 async def select_by_pairs(

@@ -26,14 +26,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, func, literal_column, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mlsec.core.database import Database
 from mlsec.services.tracing.errors import BacklogFullError, IngestFailedError
-from mlsec.services.tracing.models import Span, SpanTag, Trace
-from mlsec.services.tracing.service import bulk, service_map
+from mlsec.services.tracing.models import Span, SpanTag
+from mlsec.services.tracing.service import bulk, service_map, summaries
 from mlsec.services.tracing.service.service_map import Child, SpanKey
 
 logger = logging.getLogger("mlsec.tracing.ingest")
@@ -101,6 +100,7 @@ class Ingester:
     _idle: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
     _closing: bool = False
+    _conn: AsyncConnection | None = None
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="tracing-writer")
@@ -162,14 +162,40 @@ class Ingester:
                 self._idle.set()
 
     async def _commit(self, rows: list[dict[str, Any]]) -> None:
-        async with self.lock, self.db.engine.begin() as conn:
-            if conn.dialect.name == "sqlite":  # per connection, see SQLITE_CACHE_KIB and SQLITE_CHECKPOINT_PAGES
-                await conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-                await conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
-            stored, duplicates = await write(conn, rows, now_us=time.time_ns() // 1000)
+        async with self.lock:
+            conn = await self._connection()
+            try:
+                async with conn.begin():
+                    stored, duplicates = await write(conn, rows, now_us=time.time_ns() // 1000)
+            except Exception:
+                await self._disconnect()  # a broken connection is not reused; the next commit opens a new one
+                raise
         self.stats.stored += stored
         self.stats.duplicates += duplicates
         self.stats.commits += 1
+
+    async def _connection(self) -> AsyncConnection:
+        """The writer's own connection, kept open between commits, so that its page cache (SQLITE_CACHE_KIB) is
+        never emptied by another pooled connection's write and no batch pays a pool checkout and ping."""
+        if self._conn is None:
+            conn = await self.db.engine.connect()
+            try:
+                if conn.dialect.name == "sqlite":  # per connection, see SQLITE_CACHE_KIB and SQLITE_CHECKPOINT_PAGES
+                    await conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+                    await conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
+                    await conn.commit()
+            except Exception:
+                await conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    async def _disconnect(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
+                await conn.close()
 
     def _fail(self, item: Pending, exc: Exception) -> None:
         self.stats.failed += len(item.rows)
@@ -189,6 +215,10 @@ class Ingester:
                 await self._task
         while self._queue:
             self._fail(self._queue.popleft(), RuntimeError("shutting down"))
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            with contextlib.suppress(Exception):
+                await conn.close()
 
 
 def _resolve(item: Pending) -> None:
@@ -218,7 +248,7 @@ async def write(conn: AsyncConnection, rows: list[dict[str, Any]], *, now_us: in
         children = await _stored_children(conn, parents, in_batch)
         await bulk.insert_many(conn, SPAN_TABLE, SPAN_COLUMNS, _span_tuples(new, now_us), skip_existing=True)
         await bulk.insert_many(conn, TAG_TABLE, TAG_COLUMNS, _tag_tuples(new))
-        await _upsert_traces(conn, _summaries(new))
+        await summaries.upsert(conn, summaries.of(new))
         await service_map.record(conn, service_map.edges(new, {**stored, **in_batch}, children))
     return len(new), len(rows) - len(new)
 
@@ -234,10 +264,9 @@ async def _stored_traces(conn: AsyncConnection, trace_ids: set[str]) -> set[str]
     found: set[str] = set()
     ordered = sorted(trace_ids)
     for start in range(0, len(ordered), LOOKUP_CHUNK):
-        result = await conn.execute(
-            select(Trace.trace_id).where(Trace.trace_id.in_(ordered[start : start + LOOKUP_CHUNK]))
+        found.update(
+            await bulk.select_in(conn, summaries.TRACE_TABLE, "trace_id", ordered[start : start + LOOKUP_CHUNK])
         )
-        found.update(result.scalars())
     return found
 
 
@@ -313,70 +342,3 @@ def _span_tuples(rows: list[dict[str, Any]], now_us: int) -> list[tuple[Any, ...
             )
         )
     return spans
-
-
-def _summaries(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One summary per trace of the batch, to be merged with the stored one."""
-    traces: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        end = row["start_us"] + row["duration_us"]
-        summary = traces.get(row["trace_id"])
-        if summary is None:
-            summary = traces[row["trace_id"]] = {
-                "trace_id": row["trace_id"],
-                "start_us": row["start_us"],
-                "end_us": end,
-                "span_count": 0,
-                "error_count": 0,
-                "root_service": None,
-                "root_operation": None,
-                "services": set(),
-            }
-        summary["start_us"] = min(summary["start_us"], row["start_us"])
-        summary["end_us"] = max(summary["end_us"], end)
-        summary["span_count"] += 1
-        summary["error_count"] += row["status"] == 2
-        summary["services"].add(row["service"])
-        if row["parent_span_id"] is None:
-            summary["root_service"], summary["root_operation"] = row["service"], row["operation"]
-    for summary in traces.values():
-        summary["duration_us"] = summary["end_us"] - summary["start_us"]
-        summary["services"] = sorted(summary["services"])
-    return list(traces.values())
-
-
-def _merged_services(dialect: str) -> ColumnElement[Any]:
-    """SQL for the union of the stored and the new services, sorted (each backend's JSON functions)."""
-    if dialect == "postgresql":
-        return literal_column(
-            "(SELECT json_agg(name ORDER BY name) FROM (SELECT json_array_elements_text(trace.services) AS name"
-            " UNION SELECT json_array_elements_text(excluded.services)) AS merged)"
-        )
-    return literal_column(
-        "(SELECT json_group_array(value) FROM (SELECT value FROM json_each(trace.services)"
-        " UNION SELECT value FROM json_each(excluded.services) ORDER BY value))"
-    )
-
-
-async def _upsert_traces(conn: AsyncConnection, summaries: list[dict[str, Any]]) -> None:
-    table = Trace.__table__
-    dialect = conn.dialect.name
-    stmt = (postgresql if dialect == "postgresql" else sqlite).insert(table)
-    new = stmt.excluded
-    least, greatest = (func.least, func.greatest) if dialect == "postgresql" else (func.min, func.max)
-    start = least(table.c.start_us, new.start_us)
-    end = greatest(table.c.end_us, new.end_us)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["trace_id"],
-        set_={
-            "start_us": start,
-            "end_us": end,
-            "duration_us": end - start,
-            "span_count": table.c.span_count + new.span_count,
-            "error_count": table.c.error_count + new.error_count,
-            "root_service": func.coalesce(new.root_service, table.c.root_service),
-            "root_operation": func.coalesce(new.root_operation, table.c.root_operation),
-            "services": _merged_services(dialect),
-        },
-    )
-    await conn.execute(stmt, summaries)
