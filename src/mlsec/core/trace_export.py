@@ -137,8 +137,10 @@ class ExportingSpanProcessor(SpanProcessor):
 
     def _run(self) -> None:
         while not self._stopping.is_set():
-            wait = max(0.0, self._retry_at - time.monotonic()) if self.backoff else self.schedule_delay
-            self._wake.wait(wait)
+            # While backing off, sleep until the retry time; once it has passed (or when not backing off) at the
+            # normal pace, never 0: with nothing queued after a failure the loop would otherwise spin a core.
+            backing_off = self._retry_at - time.monotonic() if self.backoff else 0.0
+            self._wake.wait(backing_off if backing_off > 0 else self.schedule_delay)
             self._wake.clear()
             if self._stopping.is_set():
                 break

@@ -106,6 +106,20 @@ def test_receiver_down_counts_drops_backs_off_and_resumes(receiver: Receiver) ->
     provider.shutdown()
 
 
+def test_an_idle_export_thread_after_a_failure_sleeps_instead_of_spinning(receiver: Receiver) -> None:
+    receiver.stop()
+    _, metrics, provider = build(receiver.endpoint, batch_size=5, schedule_delay=0.2, backoff_initial=0.1)
+    emit(provider, 5)
+    eventually(lambda: dropped(metrics, "export_failed") == 5)
+    time.sleep(0.3)  # the retry time has passed and nothing is queued
+    cpu_before, wall_before = time.process_time(), time.monotonic()
+    time.sleep(1.0)
+    cpu = time.process_time() - cpu_before
+    wall = time.monotonic() - wall_before
+    assert cpu < 0.5 * wall, f"the process used {cpu:.2f} s of CPU in {wall:.2f} s while idle"
+    provider.shutdown()
+
+
 def test_shutdown_sends_what_is_left_within_its_deadline(receiver: Receiver) -> None:
     _, metrics, provider = build(receiver.endpoint, schedule_delay=60)
     emit(provider, 7)
