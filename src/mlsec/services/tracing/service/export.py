@@ -11,23 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mlsec.services.tracing.errors import TraceNotFoundError
 from mlsec.services.tracing.models import Span
 from mlsec.services.tracing.service import otlp
+from mlsec.services.tracing.service.ingest import SPAN_COLUMNS
 
 SCOPE = "mlsec.tracing.export"
-COLUMNS = (
-    "trace_id",
-    "span_id",
-    "parent_span_id",
-    "service",
-    "operation",
-    "kind",
-    "start_us",
-    "duration_us",
-    "status",
-    "status_message",
-    "attributes",
-    "events",
-    "resource",
-)
+COLUMNS = tuple(column for column in SPAN_COLUMNS if column != "received_us")
+"""What an export carries of a span: everything stored but when it arrived."""
 
 
 async def get_or_raise(session: AsyncSession, trace_id: str) -> dict[str, Any]:
