@@ -80,6 +80,8 @@ RULES: tuple[Rule, ...] = (
     *_rules(WRITE, ("**/train", "**/train/**", "**/retrain**", "**/jobs**"), Role.OPERATOR, "training and jobs"),
     *_rules(WRITE, ("**/upload**",), Role.OPERATOR, "uploads"),
     *_rules(WRITE, ("**/load", "**/unload", "**/batch-load", "**/warm-cache**"), Role.OPERATOR, "loading models"),
+    *_rules(POST, ("/api/business-metrics/reports/generate",), Role.OPERATOR, "generating a business report"),
+    *_rules(WRITE, ("/api/business-metrics/slas/*",), Role.OPERATOR, "setting or removing a model's SLA"),
     # --- the defaults, which also cover every route added later ---
     *_rules(READ, ("**",), Role.VIEWER, "every other read"),
     *_rules(None, ("**",), Role.OPERATOR, "every other write"),
