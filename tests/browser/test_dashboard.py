@@ -47,6 +47,7 @@ NAV_PAGES = (
     "training",
     "monitoring",
     "traces",
+    "business",
     "redteam",
     "privacy",
     "access",

@@ -2,6 +2,7 @@
 
 from mlsec.services.gateway.service.dashboard import (
     access,
+    business,
     models,
     monitoring,
     overview,
@@ -24,6 +25,7 @@ PAGES: dict[str, Page] = {
         training.PAGE,
         monitoring.PAGE,
         traces.PAGE,
+        business.PAGE,
         redteam.PAGE,
         privacy.PAGE,
         access.PAGE,
