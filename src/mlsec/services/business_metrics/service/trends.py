@@ -17,6 +17,7 @@ prediction, no probe) and is left out, never read as zero.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,12 @@ from typing import Any, Literal
 
 import numpy as np
 from scipy import stats
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mlsec.core.errors import InvalidInputError
+from mlsec.services.business_metrics.service import kpis
+from mlsec.services.business_metrics.service.costs import Prices
+from mlsec.services.business_metrics.service.period import Period, Resolution
 
 Series = Sequence[tuple[datetime, float | None]]
 Direction = Literal["up", "down", "flat"]
@@ -180,3 +187,85 @@ def correlate(first: Series, second: Series) -> Correlation:
 def _finite(value: Any) -> float | None:
     number = float(value)
     return number if math.isfinite(number) else None
+
+
+@dataclass(frozen=True)
+class TrendAnswer:
+    """A KPI's series over the period, its trend (None below 3 points) and its change points."""
+
+    kpi: str
+    series: list[tuple[datetime, float | None]]
+    trend: TrendFit | None
+    change_points: list[ChangePoint]
+
+
+@dataclass(frozen=True)
+class PairAnswer:
+    a: str
+    b: str
+    correlation: Correlation
+
+
+async def get_trend(
+    session: AsyncSession,
+    kpi: str,
+    period: Period,
+    resolution: Resolution,
+    *,
+    model_name: str | None = None,
+    model_version: str | None = None,
+    service: str | None = None,
+    prices: Prices,
+) -> TrendAnswer:
+    """The KPI per bucket (kpis.kpi_series), its trend and its change points."""
+    points = await kpis.kpi_series(
+        session,
+        kpi,
+        period,
+        resolution,
+        model_name=model_name,
+        model_version=model_version,
+        service=service,
+        prices=prices,
+    )
+    return TrendAnswer(kpi, points, fit_trend(points), find_change_points(points))
+
+
+async def get_correlation(
+    session: AsyncSession,
+    names: Sequence[str],
+    period: Period,
+    resolution: Resolution,
+    *,
+    model_name: str | None = None,
+    model_version: str | None = None,
+    service: str | None = None,
+    prices: Prices,
+) -> list[PairAnswer]:
+    """Every pair of the KPIs, on the buckets where both have a value; 422 when a pair has fewer than 3."""
+    unique = list(dict.fromkeys(kpis.check_kpi(name) for name in names))
+    if len(unique) < 2:
+        raise InvalidInputError("a correlation needs at least two different KPIs (repeat kpi=...)")
+    series = {
+        name: await kpis.kpi_series(
+            session,
+            name,
+            period,
+            resolution,
+            model_name=model_name,
+            model_version=model_version,
+            service=service,
+            prices=prices,
+        )
+        for name in unique
+    }
+    answers = []
+    for a, b in itertools.combinations(unique, 2):
+        try:
+            answers.append(PairAnswer(a, b, correlate(series[a], series[b])))
+        except TooFewPointsError as exc:
+            raise InvalidInputError(
+                f"{a} and {b}: {exc} (a longer period or a finer resolution gives more buckets)",
+                details={"a": a, "b": b, "resolution": resolution},
+            ) from exc
+    return answers
