@@ -168,13 +168,13 @@ async def test_a_breach_is_stored_counted_and_published_once_per_start(
     now = datetime.now(UTC)
     await load_traffic(now, load_predictions, load_service_samples)
     assert (await client.put("/slas/detector", json={"latency_p99_ms": 250, "window_minutes": 60})).status_code == 201
-    for later in (0, 1, 5):  # three rounds while the slow traffic is in the window: one breach
-        await slas.check_after_collect(business, now + timedelta(minutes=later))
+    for minutes in (0, 1, 5):  # three rounds while the slow traffic is in the window: one breach
+        await slas.check_after_collect(business, now + timedelta(minutes=minutes))
     assert [(e.topic, e.type) for e in published] == [("business", "sla.breached")]
     payload = published[0].payload
     low, high = p99_bounds(SLOW)
     assert (payload["model_version"], payload["objective"], payload["threshold"]) == ("2", "latency_p99_ms", 250.0)
-    assert low <= float(payload["value"]) <= high  # type: ignore[arg-type]
+    assert low <= float(payload["value"]) <= high
     breaches = (await client.get("/slas/breaches", params={"model_name": "detector"})).json()
     assert breaches["total"] == 1
     breach = breaches["breaches"][0]
