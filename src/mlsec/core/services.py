@@ -34,7 +34,12 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("model-api", 8000, "Predictions and loaded models", uses_mlflow=True),
     ServiceSpec("training", 8002, "Datasets, training jobs, model registration", uses_mlflow=True),
     ServiceSpec("model-cache", 8003, "Preloaded models, LRU cache, fast predictions", uses_mlflow=True),
-    ServiceSpec("business-metrics", 8004, "Business KPIs and reports", depends_on=("model-api",)),
+    ServiceSpec(
+        "business-metrics",
+        8004,
+        "Business KPIs and reports",
+        depends_on=("model-api", "model-cache", "analytics", "tracing", "data-privacy"),
+    ),
     ServiceSpec(
         "analytics",
         8006,
