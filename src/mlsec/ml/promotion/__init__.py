@@ -12,7 +12,8 @@ as "0"/"1" are the same classes. F1 follows scikit-learn's zero_division=0 conve
 predicts no positive and there is no true positive to find (2TP + FP + FN = 0), its F1 is 0.
 
 One module per job: `significance` (McNemar, paired bootstrap), `criteria`, `model_metrics`, `checks`
-(one per condition), `decision` (the entry point, `evaluate_promotion`) and `argument_checks`.
+(one per condition), `decision` (the entry point, `evaluate_promotion`), `sla` (the SLA criterion, judged on
+figures measured elsewhere) and `argument_checks`.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from mlsec.ml.promotion.significance import (
     mcnemar,
     mcnemar_from_counts,
 )
+from mlsec.ml.promotion.sla import SlaObjective, Unmeasured, sla_check, sla_not_checked, sla_unavailable
 
 __all__ = [
     "EXACT_BELOW",
@@ -40,8 +42,13 @@ __all__ = [
     "ModelMetrics",
     "PromotionCriteria",
     "PromotionDecision",
+    "SlaObjective",
+    "Unmeasured",
     "bootstrap_f1_difference",
     "evaluate_promotion",
     "mcnemar",
     "mcnemar_from_counts",
+    "sla_check",
+    "sla_not_checked",
+    "sla_unavailable",
 ]

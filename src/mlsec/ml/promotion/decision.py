@@ -105,13 +105,15 @@ def evaluate_promotion(
     positive_label: str = "1",
     negative_label: str = "0",
     seed: int = 0,
+    extra_checks: Sequence[Check] = (),
 ) -> PromotionDecision:
     """Decide whether the challenger replaces the champion, on paired held-out predictions.
 
     Checks, in order: significance (McNemar), f1_gain (observed), f1_gain_interval (bootstrap lower
-    bound > 0), latency and redteam. A check the criteria require whose input was not given fails and
-    says so. ValueError for empty or mismatched inputs, labels outside the two classes, and latencies
-    or rates that are not finite, non-negative numbers (rates at most 1).
+    bound > 0), latency and redteam, then `extra_checks` judged elsewhere (the SLA criterion,
+    `sla.sla_check`). A check the criteria require whose input was not given fails and says so.
+    ValueError for empty or mismatched inputs, labels outside the two classes, and latencies or rates
+    that are not finite, non-negative numbers (rates at most 1).
     """
     positive, negative = str(positive_label), str(negative_label)
     arrays = _paired(y_true, pred_champion, pred_challenger)
@@ -140,6 +142,7 @@ def evaluate_promotion(
         *_f1_checks(interval, criteria),
         _latency_check(criteria, latency["champion"], latency["challenger"]),
         _redteam_check(criteria, rates["champion"], rates["challenger"]),
+        *extra_checks,
     )
     return PromotionDecision(
         promote=all(check.passed for check in checks if check.applicable),

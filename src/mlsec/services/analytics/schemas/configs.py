@@ -106,6 +106,17 @@ class PromotionSettings(_Strict):
     max_redteam_drop: JsonFloat | None = Field(0.0, ge=0, le=1)
     n_resamples: JsonInt = Field(2000, ge=100, le=100_000)
     evaluation_max_rows: JsonInt = Field(5000, ge=10, le=200_000)
+    sla: JsonBool = Field(
+        False,
+        description="Opt-in: when business-metrics holds an SLA that applies to the champion, a challenger whose "
+        "production figures over the SLA's window break it is not promoted; business-metrics not answering: "
+        "nothing is promoted.",
+    )
+    sla_unmeasured: Literal["pass", "reject"] = Field(
+        "pass",
+        description="A challenger that served no production traffic in the SLA's window cannot be judged: pass "
+        "(the evidence says it was not judged) or reject.",
+    )
 
 
 class MonitoringConfigBody(_Strict):

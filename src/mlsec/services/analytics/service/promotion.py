@@ -2,7 +2,8 @@
 
 Both versions classify the held-out part of the model's labelled feedback (see `feedback_data`) and the
 red-team suite, through the model API; `mlsec.ml.promotion` decides (paired McNemar test, bootstrap interval of
-the F1 difference, minimum gain, latency, red-team rate). Only when every criterion holds, and promotion was
+the F1 difference, minimum gain, latency, red-team rate, and when asked for the champion's SLA on the challenger's
+production figures, see `promotion_sla`). Only when every criterion holds, and promotion was
 asked for, the registry's `champion` alias moves (the serving services then hot-swap). Either way the
 decision and its evidence are appended to the ledger, which answers "which version was champion at time T,
 who moved it and on what evidence" (MLflow keeps no history of aliases).
@@ -29,7 +30,7 @@ from mlsec.ml.registry import CHALLENGER, CHAMPION
 from mlsec.services.analytics.errors import model_api_error
 from mlsec.services.analytics.models import PromotionRecord
 from mlsec.services.analytics.schemas.configs import PromotionSettings
-from mlsec.services.analytics.service import configs, feedback_data, redteam
+from mlsec.services.analytics.service import configs, feedback_data, promotion_sla, redteam
 from mlsec.services.analytics.state import Analytics
 
 logger = logging.getLogger("mlsec.analytics.promotion")
@@ -155,6 +156,9 @@ async def evaluate(
     classes = sorted(set(truth) | set(champion_labels) | set(challenger_labels))
     positive = "1" if "1" in classes else classes[-1]
     negative = next((c for c in classes if c != positive), "0")
+    sla_check, sla_seen = await promotion_sla.check(
+        analytics, settings, model_name=model_name, champion=champion, challenger=challenger
+    )
     try:
         decision = evaluate_promotion(
             truth,
@@ -167,6 +171,7 @@ async def evaluate(
             challenger_redteam_rate=redteam.get("challenger"),
             positive_label=positive,
             negative_label=negative,
+            extra_checks=(sla_check,),
         )
     except ValueError as exc:
         raise ConflictError(f"the evaluation data cannot be compared: {exc}") from exc
@@ -182,6 +187,7 @@ async def evaluate(
         },
         "latency_ms": {"champion": champion_ms, "challenger": challenger_ms},
         "redteam_detection_rate": redteam,
+        "sla": sla_seen,
         "criteria": settings.model_dump(),
         "promotion_requested": promote,
         "evaluation_seconds": round(time.perf_counter() - started, 3),
