@@ -207,10 +207,11 @@ class BusinessMetricsClient(ServiceClient):
         resolution: Resolution | None = None,
         model_name: str | None = None,
         model_version: str | None = None,
+        service: str | None = None,
     ) -> dict[str, Any]:
         """`GET /analytics/trends`: one KPI's series, its trend (slope per hour with a 95% interval, p-value,
         direction) and its change points."""
-        params = _window(period, start, end, resolution, model_name, model_version, kpi=kpi)
+        params = _window(period, start, end, resolution, model_name, model_version, kpi=kpi, service=service)
         return dict(await self.get_json("/analytics/trends", params=params))
 
     @endpoint("GET", "/analytics/correlation")
@@ -224,16 +225,17 @@ class BusinessMetricsClient(ServiceClient):
         resolution: Resolution | None = None,
         model_name: str | None = None,
         model_version: str | None = None,
+        service: str | None = None,
     ) -> dict[str, Any]:
         """`GET /analytics/correlation`: Pearson and Spearman (with p-values) of each pair of the KPIs."""
-        params = _window(period, start, end, resolution, model_name, model_version, kpi=kpis)
+        params = _window(period, start, end, resolution, model_name, model_version, kpi=kpis, service=service)
         return dict(await self.get_json("/analytics/correlation", params=params))
 
     # --- SLAs -----------------------------------------------------------------------------------------
     @endpoint("GET", "/slas")
-    async def get_slas(self) -> dict[str, Any]:
-        """`GET /slas`: every SLA (a model, or one of its versions, with its objectives and window)."""
-        return dict(await self.get_json("/slas"))
+    async def get_slas(self, *, model_name: str | None = None) -> dict[str, Any]:
+        """`GET /slas`: every SLA (or one model's): a model or one of its versions, its objectives and window."""
+        return dict(await self.get_json("/slas", params=_present({"model_name": model_name})))
 
     @endpoint("PUT", "/slas/{model_name}")
     async def set_sla(
@@ -259,18 +261,23 @@ class BusinessMetricsClient(ServiceClient):
         return dict((await self.request("PUT", f"/slas/{model_name}", json=body)).json())
 
     @endpoint("DELETE", "/slas/{model_name}")
-    async def delete_sla(self, model_name: str, *, model_version: str | None = None) -> dict[str, Any]:
-        """`DELETE /slas/{model_name}`: remove a model's SLA (or one version's)."""
-        params = _present({"model_version": model_version})
-        response = await self.request("DELETE", f"/slas/{model_name}", params=params)
-        return dict(response.json()) if response.content else {}
+    async def delete_sla(self, model_name: str, *, model_version: str | None = None) -> None:
+        """`DELETE /slas/{model_name}`: remove a model's model-wide SLA, or one version's (its breaches stay)."""
+        await self.request("DELETE", f"/slas/{model_name}", params=_present({"model_version": model_version}))
 
     @endpoint("GET", "/slas/{model_name}/compliance")
     async def get_sla_compliance(
-        self, model_name: str, *, model_version: str | None = None, period: str | None = None
+        self,
+        model_name: str,
+        *,
+        model_version: str | None = None,
+        period: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
     ) -> dict[str, Any]:
-        """`GET /slas/{model_name}/compliance`: per version whether each objective was met, and its breaches."""
-        params = _present({"model_version": model_version, "period": period})
+        """`GET /slas/{model_name}/compliance`: per version whether each objective was met, and its breaches; over
+        each SLA's own window ending now unless a period (or start and end) is given."""
+        params = _window(period, start, end, None, None, model_version)
         return dict(await self.get_json(f"/slas/{model_name}/compliance", params=params))
 
     @endpoint("GET", "/slas/breaches")
