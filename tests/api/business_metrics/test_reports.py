@@ -30,6 +30,7 @@ CPU_PRICE = 0.0475
 MEMORY_PRICE = 0.0050
 MINUTES = 10
 MEMORY_GIB = 0.5
+SLA_P99_MS = 50.0
 
 
 def period_start() -> datetime:
@@ -38,8 +39,8 @@ def period_start() -> datetime:
 
 
 def traffic(t0: datetime) -> list[PredictionSample]:
-    """Each minute: three predictions of version 1 and one of version 2, latencies spread, every third a
-    threat; one prediction just before and one just after the hour, which the report must leave out."""
+    """Each minute: three predictions of version 1 and one of version 2, latencies spread (two of version 1
+    slow, past its SLA), every third a threat; one prediction just before and one just after the hour, which the report must leave out."""
     samples = []
     for minute in range(MINUTES):
         for i in range(4):
@@ -49,7 +50,7 @@ def traffic(t0: datetime) -> list[PredictionSample]:
                     t0 + timedelta(minutes=minute, seconds=i * 10),
                     model_version="1" if i < 3 else "2",
                     label="1" if n % 3 == 0 else "0",
-                    latency_ms=5.0 + (n * 7) % 40 + (200.0 if n == 17 else 0.0),
+                    latency_ms=5.0 + (n * 7) % 40 + (200.0 if n in (17, 21) else 0.0),
                 )
             )
     outside = [prediction(t0 - timedelta(seconds=1)), prediction(t0 + timedelta(hours=1))]
@@ -64,6 +65,7 @@ def expected(t0: datetime) -> dict[str, Any]:
     """The report's figures from the raw records above, by the formulas of docs/business-metrics.md."""
     inside = [s for s in traffic(t0) if t0 <= s.at < t0 + timedelta(hours=1)]
     latencies = sorted(s.latency_ms for s in inside)
+    version_1 = sorted(s.latency_ms for s in inside if s.model_version == "1")
     cost = {"1": 0.0, "2": 0.0}
     for minute in range(MINUTES):
         service_cost = cpu_seconds(minute) / 3600 * CPU_PRICE + MEMORY_GIB * 60 / 60 / 60 * MEMORY_PRICE
@@ -75,6 +77,7 @@ def expected(t0: datetime) -> dict[str, Any]:
         "throughput_per_s": len(inside) / 3600,
         "threats_detected": sum(s.label == "1" for s in inside),
         "latency_p99_ms": latencies[math.floor(0.99 * (len(latencies) - 1))],
+        "latency_p99_ms_v1": version_1[math.floor(0.99 * (len(version_1) - 1))],
         "detection_rate": 8 / (8 + 2),
         "false_positive_rate": 1 / (1 + 9),
         "cost_per_1k": {version: cost[version] / counts[version] * 1000 for version in cost},
@@ -119,6 +122,8 @@ async def test_reports_carry_the_figures_of_the_raw_records(
     t0 = period_start()
     await load_hour(t0, load_predictions, load_service_samples, load_feedback)
     want = expected(t0)
+    sla = await client.put("/slas/detector", json={"model_version": "1", "latency_p99_ms": SLA_P99_MS})
+    assert sla.status_code == 201, sla.text
 
     meta, download = await generate(client, t0, "csv", title="Hourly review")
     assert (meta["format"], meta["title"], meta["trigger"]) == ("csv", "Hourly review", "request")
@@ -138,6 +143,11 @@ async def test_reports_carry_the_figures_of_the_raw_records(
         if row["section"] == "cost" and row["name"] == "cost_per_1k_predictions"
     }
     assert per_1k == pytest.approx(want["cost_per_1k"])
+    sla_rows = {row["name"]: row for row in rows if row["section"] == "sla" and row["model_version"] == "1"}
+    assert sla_rows["compliant"]["value"] == "false"  # the slow requests of version 1 break its p99 objective
+    objective = sla_rows["latency_p99_ms"]
+    assert float(objective["value"]) == pytest.approx(want["latency_p99_ms_v1"], rel=0.01)
+    assert (float(objective["threshold"]), objective["met"]) == (SLA_P99_MS, "false")
     throughput = [row for row in rows if row["section"] == "series" and row["name"] == "throughput_per_s"]
     assert len(throughput) == 60  # one point per minute of the hour
     assert [float(row["value"]) for row in throughput[:MINUTES]] == pytest.approx([4 / 60] * MINUTES)
@@ -151,7 +161,8 @@ async def test_reports_carry_the_figures_of_the_raw_records(
     _, download = await generate(client, t0, "html")
     page = download.text
     assert download.headers["content-type"].startswith("text/html")
-    assert "<svg" in page
+    assert page.count("<svg") == 3  # throughput, latency and threats over the hour
+    assert "<td>latency_p99_ms</td>" in page and "missed" in page  # the SLA table
     assert format_value(want["predictions"]) in page
     assert format_value(want["detection_rate"]) in page
     for version, value in want["cost_per_1k"].items():

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 
 from mlsec.services.business_metrics.service.period import Period
 from mlsec.services.business_metrics.service.reports import store
-from mlsec.services.business_metrics.service.reports.build import SlaSource
 from mlsec.services.business_metrics.service.reports.content import ReportFormat
 from mlsec.services.business_metrics.service.reports.generate import generate
 from mlsec.services.business_metrics.state import BusinessMetrics
@@ -29,7 +28,7 @@ def due_period(now: datetime, hour_utc: int) -> Period | None:
     return Period(today - timedelta(days=1), today)
 
 
-async def report_after_collect(business: BusinessMetrics, now: datetime, *, slas: SlaSource | None = None) -> None:
+async def report_after_collect(business: BusinessMetrics, now: datetime) -> None:
     """The after-collect hook: expire old reports, then generate the daily report when it is due and missing."""
     settings = business.settings
     async with business.ctx.db.session() as session:
@@ -39,7 +38,7 @@ async def report_after_collect(business: BusinessMetrics, now: datetime, *, slas
             return
     title = f"Daily business report {period.start:%Y-%m-%d}"
     info = await generate(
-        business.ctx.db, settings, period=period, fmt=DAILY_FORMAT, title=title, trigger="schedule", now=now, slas=slas
+        business.ctx.db, settings, period=period, fmt=DAILY_FORMAT, title=title, trigger="schedule", now=now
     )
     log.info("business.report.scheduled", extra={"report_id": info.id, "period_start": period.start.isoformat()})
     business.ctx.publish("business", "report.generated", {"report_id": info.id, "trigger": "schedule"})

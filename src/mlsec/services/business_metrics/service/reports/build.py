@@ -4,9 +4,10 @@ model version (the `/costs` attribution), SLA compliance and the series the char
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mlsec.services.business_metrics.service.costs import Prices, version_usage
 from mlsec.services.business_metrics.service.kpis import KPIS, Selection, get_rollups, series_of, split
@@ -17,11 +18,11 @@ from mlsec.services.business_metrics.service.reports.content import (
     KpiRow,
     ReportContent,
     Series,
+    SlaObjective,
     SlaRow,
 )
+from mlsec.services.business_metrics.service.slas import get_compliance_all
 from mlsec.services.business_metrics.service.summary import summary
-
-SlaSource = Callable[[Any, Period], Awaitable[list[SlaRow]]]
 
 
 def default_title(period: Period) -> str:
@@ -41,17 +42,32 @@ def _unit(kpi: str, prices: Prices) -> str:
     return prices.currency if unit == "currency" else unit
 
 
+async def get_slas(session: AsyncSession, period: Period, now: datetime) -> tuple[SlaRow, ...]:
+    """The compliance of every model version an SLA applies to, judged over the report's period (the same
+    figures as `/slas/{model_name}/compliance?start=...&end=...`)."""
+    return tuple(
+        SlaRow(
+            model_name=row.model_name,
+            model_version=row.model_version,
+            compliant=row.compliant,
+            objectives=tuple(SlaObjective(o.objective, _finite(o.value), o.threshold, o.met) for o in row.objectives),
+            breaches=row.breaches,
+        )
+        for row in await get_compliance_all(session, period, now=now)
+    )
+
+
 async def build(
-    db: Any, period: Period, prices: Prices, *, title: str | None, now: datetime, slas: SlaSource | None = None
+    session: AsyncSession, period: Period, prices: Prices, *, title: str | None, now: datetime
 ) -> ReportContent:
     """Everything the report shows, read from the rollups in two reads (the summary's, then predictions and
-    services for costs and charts); `slas` gives the SLA compliance rows (none when omitted)."""
+    services for costs and charts), and the SLA compliance of the period."""
     resolution = resolution_for(period)
-    totals = (await summary(db, period, prices))["totals"]
+    totals = (await summary(session, period, prices))["totals"]
     kpis = tuple(
         KpiRow(name, _unit(name, prices), _finite(value), KPIS[name].description) for name, value in totals.items()
     )
-    data = await get_rollups(db, period, resolution, ("predictions", "services"))
+    data = await get_rollups(session, period, resolution, ("predictions", "services"))
     usage = version_usage(data.predictions, data.services, prices)
     costs = tuple(
         CostRow(
@@ -83,6 +99,6 @@ async def build(
         currency=prices.currency,
         kpis=kpis,
         costs=costs,
-        slas=tuple(await slas(db, period)) if slas is not None else (),
+        slas=await get_slas(session, period, now),
         series=series,
     )

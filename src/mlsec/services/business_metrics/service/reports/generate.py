@@ -15,7 +15,6 @@ from mlsec.core.database import Database
 from mlsec.services.business_metrics.service.costs import Prices
 from mlsec.services.business_metrics.service.period import Period
 from mlsec.services.business_metrics.service.reports import build, store
-from mlsec.services.business_metrics.service.reports.build import SlaSource
 from mlsec.services.business_metrics.service.reports.content import ReportContent, ReportFormat
 from mlsec.services.business_metrics.service.reports.render import render
 from mlsec.services.business_metrics.settings import BusinessMetricsSettings
@@ -38,12 +37,11 @@ async def generate(
     title: str | None,
     trigger: str,
     now: datetime,
-    slas: SlaSource | None = None,
 ) -> store.ReportInfo:
     """Build, render and store one report; the table's age and count limits are applied in the same step."""
     prices = Prices.from_settings(settings)
     async with db.session() as session:
-        content = await build.build(session, period, prices, title=title, now=now, slas=slas)
+        content = await build.build(session, period, prices, title=title, now=now)
     data = await anyio.to_thread.run_sync(_render_bounded, content, fmt)
     async with db.session() as session:
         info = await store.create(
