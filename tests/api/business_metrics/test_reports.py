@@ -40,7 +40,8 @@ def period_start() -> datetime:
 
 def traffic(t0: datetime) -> list[PredictionSample]:
     """Each minute: three predictions of version 1 and one of version 2, latencies spread (two of version 1
-    slow, past its SLA), every third a threat; one prediction just before and one just after the hour, which the report must leave out."""
+    slow, past its SLA), every third a threat; one prediction just before and one just after the hour, which
+    the report must leave out."""
     samples = []
     for minute in range(MINUTES):
         for i in range(4):
