@@ -3,14 +3,14 @@ query parameters every business-metrics route shares (the period, the resolution
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 
 from mlsec.core.limits import NAME_PATTERN, VERSION_PATTERN, UtcDatetime
-from mlsec.services.business_metrics.service.period import Resolution
+from mlsec.services.business_metrics.service.period import Period, Resolution, parse_period
 
 PeriodQuery = Annotated[
     str | None,
@@ -26,6 +26,14 @@ ModelVersionFilter = Annotated[str | None, Query(pattern=VERSION_PATTERN, descri
 KpiQuery = Annotated[
     list[str] | None, Query(max_length=64, description="KPIs to answer (repeat the parameter); default all.")
 ]
+
+
+async def get_period(period: PeriodQuery = None, start: StartQuery = None, end: EndQuery = None) -> Period:
+    """The period a request names (`period` back from now, or `start` and `end`); 422 when it is unreadable."""
+    return parse_period(period, start, end, now=datetime.now(UTC))
+
+
+PeriodDep = Annotated[Period, Depends(get_period)]
 ExportFormat = Literal["csv", "json", "prometheus"]
 ExportFormatQuery = Annotated[ExportFormat, Query(description="csv, json or prometheus (text exposition).")]
 MetricsFormatQuery = Annotated[

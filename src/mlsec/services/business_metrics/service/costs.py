@@ -14,6 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from mlsec.services.business_metrics.schemas.costs import CostsRead, CostTotals, ServiceCost, VersionCost
+from mlsec.services.business_metrics.schemas.metrics import PeriodRead, PricesRead
+from mlsec.services.business_metrics.service import rollups
+from mlsec.services.business_metrics.service.period import Period, resolution_for
 from mlsec.services.business_metrics.service.rollups import PredictionBucket, ServiceBucket
 
 VersionKey = tuple[str, str]
@@ -132,3 +136,53 @@ def selected_usage(
         and (service is None or b.service == service)
     )
     return total
+
+
+async def get(
+    db: Any, period: Period, prices: Prices, *, model_name: str | None = None, model_version: str | None = None
+) -> CostsRead:
+    """The period's cost: per model version (its attributed share), per service, and the platform's total."""
+    resolution = resolution_for(period)
+    predictions = await rollups.get_predictions(db, period, resolution)
+    services = await rollups.get_services(db, period, resolution)
+    total = platform_usage(services, prices)
+    total.predictions = sum(b.predictions for b in predictions)
+    by_version = version_usage(predictions, services, prices)
+    by_service: dict[str, Usage] = defaultdict(Usage)
+    for bucket in services:
+        by_service[bucket.service].add(
+            cpu_seconds=bucket.cpu_s, memory_gib_hours=bucket.memory_gib_minutes / 60, prices=prices
+        )
+    return CostsRead(
+        period=PeriodRead(start=period.start, end=period.end, seconds=period.seconds),
+        resolution=resolution,
+        prices=PricesRead(
+            cpu_per_hour=prices.cpu_per_hour, memory_per_gib_hour=prices.memory_per_gib_hour, currency=prices.currency
+        ),
+        currency=prices.currency,
+        totals=CostTotals(
+            predictions=total.predictions,
+            cpu_seconds=total.cpu_seconds,
+            memory_gib_hours=total.memory_gib_hours,
+            cost=total.cost,
+            attributed_cost=sum(u.cost for u in by_version.values()),
+            cost_per_1k_predictions=total.cost_per_1k,
+        ),
+        models=[
+            VersionCost(
+                model_name=name,
+                model_version=version,
+                predictions=usage.predictions,
+                cpu_seconds=usage.cpu_seconds,
+                memory_gib_hours=usage.memory_gib_hours,
+                cost=usage.cost,
+                cost_per_1k_predictions=usage.cost_per_1k,
+            )
+            for (name, version), usage in sorted(by_version.items())
+            if model_name in (None, name) and model_version in (None, version)
+        ],
+        services=[
+            ServiceCost(service=name, cpu_seconds=u.cpu_seconds, memory_gib_hours=u.memory_gib_hours, cost=u.cost)
+            for name, u in sorted(by_service.items())
+        ],
+    )

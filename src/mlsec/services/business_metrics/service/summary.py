@@ -14,6 +14,7 @@ from mlsec.services.business_metrics.service.costs import Prices
 from mlsec.services.business_metrics.service.kpis import (
     KPIS,
     Rollups,
+    Scope,
     Selection,
     compute,
     get_rollups,
@@ -46,7 +47,7 @@ class Row:
     """Where one KPI value belongs: the platform, a model (version) or a service."""
 
     kpi: str
-    scope: str
+    scope: Scope
     model_name: str | None
     model_version: str | None
     service: str | None
