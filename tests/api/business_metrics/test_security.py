@@ -98,6 +98,22 @@ async def test_sources_down_are_said_not_failed(offline: httpx.AsyncClient, told
     assert compliance.json()["sources"]["data-privacy"]["status"] == "unavailable"
 
 
+async def test_sla_compliance_of_every_version(offline: httpx.AsyncClient, told: Story) -> None:
+    p99 = {version: told.percentile(0.99, version) for version in ("1", "2")}
+    assert p99["1"] < p99["2"]
+    threshold = (p99["1"] + p99["2"]) / 2  # version 1 keeps it, version 2 does not
+    put = await offline.put("/slas/detector", json={"latency_p99_ms": threshold})
+    assert put.status_code in (200, 201), put.text
+    body = (await offline.get("/compliance", params=told.params)).json()
+    rows = {row["model_version"]: row for row in body["slas"]}
+    assert set(rows) == {"1", "2"}
+    assert rows["1"]["compliant"] is True and rows["2"]["compliant"] is False
+    for version, row in rows.items():
+        (objective,) = row["objectives"]
+        assert objective["objective"] == "latency_p99_ms" and objective["threshold"] == pytest.approx(threshold)
+        assert objective["value"] == pytest.approx(p99[version], rel=0.01)
+
+
 def _report() -> dict[str, Any]:
     """A red-team run made outside the service by a rule that flags one word (as `mlsec redteam` uploads)."""
     attacks = generate_attacks(SEED_PROMPTS, ["plain", "leetspeak"], seed=1)

@@ -1,5 +1,5 @@
 """Security routes: `/security` (threats, detection quality, drift alerts, the red team), `/threats` (series per
-model) and `/compliance` (the data-privacy service's status)."""
+model) and `/compliance` (the data-privacy service's status and the SLAs')."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ async def get_threats(
 
 
 @router.get("/compliance", response_model=ComplianceRead, responses=error_responses(422))
-async def get_compliance(business: BusinessDep, period: PeriodDep) -> ComplianceRead:
+async def get_compliance(session: SessionDep, business: BusinessDep, period: PeriodDep) -> ComplianceRead:
     """The data-privacy service's compliance status, read live (null, with `sources` saying why, when it does
-    not answer)."""
-    return await security.get_compliance(business.sdk, period)
+    not answer), and the SLA compliance of every model version an SLA applies to, over the period."""
+    return await security.get_compliance(session, business.sdk, period)

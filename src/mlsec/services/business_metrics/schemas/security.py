@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from mlsec.services.business_metrics.schemas.metrics import PeriodRead
 from mlsec.services.business_metrics.schemas.performance import SourceStatus
+from mlsec.services.business_metrics.schemas.slas import SlaCompliance
 from mlsec.services.business_metrics.service.period import Resolution
 
 
@@ -89,4 +90,5 @@ class ComplianceRead(BaseModel):
     privacy: dict[str, Any] | None = Field(
         description="The data-privacy service's /compliance/status; null when it is unreachable."
     )
+    slas: list[SlaCompliance] = Field(description="Every model version an SLA applies to, judged over the period.")
     sources: dict[str, SourceStatus]

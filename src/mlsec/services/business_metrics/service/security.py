@@ -1,7 +1,7 @@
 """What the detectors caught and how well: threats per model version from the rollups, detection rate and
 false-positive rate on labelled feedback, drift alerts, the red team's latest detection rate (analytics, read
-live) and the data-privacy service's compliance status (read live). A source that does not answer leaves its
-part null and says so in `sources`."""
+live), the data-privacy service's compliance status (read live) and every SLA's compliance (`service.slas`). A
+live source that does not answer leaves its part null and says so in `sources`."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from mlsec.services.business_metrics.schemas.security import (
     ThreatPoint,
     ThreatsRead,
 )
+from mlsec.services.business_metrics.service import slas
 from mlsec.services.business_metrics.service.kpis import Rollups, Selection, compute, get_rollups, split
 from mlsec.services.business_metrics.service.performance import NO_PRICES, period_read, read_live
 from mlsec.services.business_metrics.service.period import Period, Resolution, resolution_for
@@ -113,7 +114,12 @@ async def get_threats(
     )
 
 
-async def get_compliance(sdk: MainAPIClient, period: Period) -> ComplianceRead:
-    """The data-privacy service's compliance status, read live."""
+async def get_compliance(db: Any, sdk: MainAPIClient, period: Period) -> ComplianceRead:
+    """The data-privacy service's compliance status (read live) and every model version's SLA compliance."""
     privacy, status = await read_live(sdk.data_privacy.get_compliance_status())
-    return ComplianceRead(period=period_read(period), privacy=privacy, sources={"data-privacy": status})
+    return ComplianceRead(
+        period=period_read(period),
+        privacy=privacy,
+        slas=await slas.get_compliance_all(db, period),
+        sources={"data-privacy": status},
+    )
