@@ -91,6 +91,7 @@ async def test_an_sla_is_set_replaced_listed_and_deleted(client: httpx.AsyncClie
         {"error_rate_max": -0.1},
         {"latency_p99_ms": 10, "window_minutes": 0},
         {"latency_p99_ms": 10, "model_version": "../x"},
+        {"latency_p99_ms": 10, "model_version": "champion"},
         {"latency_p99_ms": 10, "surprise": 1},
     ],
 )

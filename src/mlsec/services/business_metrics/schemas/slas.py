@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from mlsec.core.limits import ModelVersion
 from mlsec.core.strict import JsonFloat, JsonInt
 
 Objective = Literal["latency_p99_ms", "availability", "error_rate"]
@@ -20,7 +19,12 @@ class SlaBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model_version: ModelVersion | None = Field(None, description="Null: every version without an SLA of its own.")
+    model_version: str | None = Field(
+        None,
+        pattern=r"^[0-9]{1,12}$",
+        description="A registered version number (the rollups know numbers, not aliases); null: every version "
+        "without an SLA of its own.",
+    )
     latency_p99_ms: JsonFloat | None = Field(None, gt=0, le=3_600_000, description="p99 latency at most this.")
     availability_min: Rate | None = Field(None, description="Availability (share of time up) at least this.")
     error_rate_max: Rate | None = Field(None, description="Share of prediction requests failing at most this.")
