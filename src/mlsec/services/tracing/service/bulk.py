@@ -51,16 +51,24 @@ async def insert_many(
 
 async def select_in(conn: AsyncConnection, table: Table, column: str, values: list[str]) -> list[Any]:
     """The values of `column` among `values` that are stored (one query, through the column's index)."""
+    return [row[0] for row in await select_where_in(conn, table, (column,), column, values)]
+
+
+async def select_where_in(
+    conn: AsyncConnection, table: Table, columns: Sequence[str], column: str, values: list[str]
+) -> list[tuple[Any, ...]]:
+    """The `columns` of the rows whose `column` is one of `values` (one query, through that column's index)."""
     if not values:
         return []
-    name = f'"{table.c[column].name}"'
+    names = ", ".join(f'"{table.c[name].name}"' for name in columns)
+    key = f'"{table.c[column].name}"'
     parameters: tuple[Any, ...]
     if conn.dialect.name == "postgresql":
-        where, parameters = f"{name} = ANY($1::text[])", (values,)
+        where, parameters = f"{key} = ANY($1::text[])", (values,)
     else:
-        where, parameters = f"{name} IN ({', '.join(['?'] * len(values))})", tuple(values)
-    result = await conn.exec_driver_sql(f'SELECT {name} FROM "{table.name}" WHERE {where}', parameters)  # noqa: S608
-    return [row[0] for row in result]
+        where, parameters = f"{key} IN ({', '.join(['?'] * len(values))})", tuple(values)
+    result = await conn.exec_driver_sql(f'SELECT {names} FROM "{table.name}" WHERE {where}', parameters)  # noqa: S608
+    return [tuple(row) for row in result]
 
 
 async def select_by_pairs(

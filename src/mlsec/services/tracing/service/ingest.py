@@ -54,8 +54,9 @@ SPAN_COLUMNS = (
     "resource",
     "received_us",
 )
-TAG_COLUMNS = ("trace_id", "span_id", "key", "value", "start_us")
+TAG_COLUMNS = ("key", "value", "trace_id", "span_id")
 CHILD_COLUMNS = ("trace_id", "parent_span_id", "service", "start_us", "duration_us", "status")
+"""Read by trace id (the primary key's prefix) and matched to their parents here: no parent index to maintain."""
 SPAN_TABLE: Table = Span.__table__  # type: ignore[assignment]
 TAG_TABLE: Table = SpanTag.__table__  # type: ignore[assignment]
 _json = json.JSONEncoder(separators=(",", ":")).encode  # what SQLAlchemy's JSON type would write, compact
@@ -247,7 +248,7 @@ async def write(conn: AsyncConnection, rows: list[dict[str, Any]], *, now_us: in
         parents = [(row["trace_id"], row["span_id"]) for row in new if row["trace_id"] in known]
         children = await _stored_children(conn, parents, in_batch)
         await bulk.insert_many(conn, SPAN_TABLE, SPAN_COLUMNS, _span_tuples(new, now_us), skip_existing=True)
-        await bulk.insert_many(conn, TAG_TABLE, TAG_COLUMNS, _tag_tuples(new))
+        await bulk.insert_many(conn, TAG_TABLE, TAG_COLUMNS, tag_tuples(new), skip_existing=True)
         await summaries.upsert(conn, summaries.of(new))
         await service_map.record(conn, service_map.edges(new, {**stored, **in_batch}, children))
     return len(new), len(rows) - len(new)
@@ -284,12 +285,20 @@ async def _stored_services(conn: AsyncConnection, keys: set[SpanKey]) -> dict[Sp
 async def _stored_children(
     conn: AsyncConnection, parents: list[SpanKey], services: dict[SpanKey, str]
 ) -> list[tuple[str, Child]]:
-    """Stored spans whose parent is one of `parents` (new spans), with the parent's service."""
+    """Stored spans whose parent is one of `parents` (new spans), with the parent's service.
+
+    The stored spans of the parents' traces are read through the primary key's trace id prefix (a trace holds a
+    few spans) and matched here, rather than through an index on (trace id, parent span id) that every span
+    would pay for at ingest."""
+    wanted = set(parents)
     children: list[tuple[str, Child]] = []
-    for chunk in _chunks(parents):
-        result = await bulk.select_by_pairs(conn, SPAN_TABLE, CHILD_COLUMNS, ("trace_id", "parent_span_id"), chunk)
+    trace_ids = sorted({trace_id for trace_id, _ in parents})
+    for start in range(0, len(trace_ids), LOOKUP_CHUNK):
+        chunk = trace_ids[start : start + LOOKUP_CHUNK]
+        result = await bulk.select_where_in(conn, SPAN_TABLE, CHILD_COLUMNS, "trace_id", chunk)
         for trace_id, parent, service, start_us, duration_us, status in result:
-            children.append((services[(trace_id, str(parent))], Child(service, start_us, duration_us, status)))
+            if parent is not None and (trace_id, parent) in wanted:
+                children.append((services[(trace_id, parent)], Child(service, start_us, duration_us, status)))
     return children
 
 
@@ -304,14 +313,15 @@ def tag_value(value: Any) -> str | None:
     return None
 
 
-def _tag_tuples(rows: list[dict[str, Any]]) -> list[tuple[str, str, str, str, int]]:
-    """The span_tag rows of the spans' scalar attributes."""
+def tag_tuples(rows: Iterable[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
+    """The span_tag rows (TAG_COLUMNS order) of the spans' scalar attributes; retention derives the tags of the
+    spans it deletes with it too."""
     tags = []
     for row in rows:
-        trace_id, span_id, start_us = row["trace_id"], row["span_id"], row["start_us"]
+        trace_id, span_id = row["trace_id"], row["span_id"]
         for key, value in row["attributes"].items():
             if len(key) <= MAX_TAG_KEY and (text := tag_value(value)) is not None:
-                tags.append((trace_id, span_id, key, text, start_us))
+                tags.append((key, text, trace_id, span_id))
     return tags
 
 

@@ -14,11 +14,12 @@ import logging
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mlsec.core.database import Database
 from mlsec.services.tracing.models import ServiceEdge, Span, SpanTag, Trace
+from mlsec.services.tracing.service.ingest import TAG_COLUMNS, tag_tuples
 from mlsec.services.tracing.service.service_map import MINUTE_US
 
 logger = logging.getLogger("mlsec.tracing.retention")
@@ -96,8 +97,16 @@ async def _delete_traces(db: Database, lock: asyncio.Lock, ids: list[str]) -> in
 
 
 async def delete_traces(conn: AsyncConnection, ids: list[str]) -> int:
-    """In the open transaction: the traces' tags, spans and summaries; the number of spans deleted."""
-    await conn.execute(delete(SpanTag).where(SpanTag.trace_id.in_(ids)))
-    spans = await conn.execute(delete(Span).where(Span.trace_id.in_(ids)))
+    """In the open transaction: the traces' tags, spans and summaries; the number of spans deleted.
+
+    A span's tags are derived from its stored attributes, as ingest made them, and deleted by their key: the tag
+    table has no trace id index for ingest to maintain."""
+    spans = await conn.execute(select(Span.trace_id, Span.span_id, Span.attributes).where(Span.trace_id.in_(ids)))
+    tags = [dict(zip(TAG_COLUMNS, tag, strict=True)) for tag in tag_tuples(row._asdict() for row in spans)]
+    if tags:
+        await conn.execute(
+            delete(SpanTag).where(*(getattr(SpanTag, name) == bindparam(name) for name in TAG_COLUMNS)), tags
+        )
+    deleted = await conn.execute(delete(Span).where(Span.trace_id.in_(ids)))
     await conn.execute(delete(Trace).where(Trace.trace_id.in_(ids)))
-    return spans.rowcount or 0
+    return deleted.rowcount or 0
