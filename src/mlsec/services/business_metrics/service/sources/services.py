@@ -18,7 +18,9 @@ from mlsec.services.business_metrics.service.rollups import ServiceSample, add_s
 from mlsec.services.business_metrics.state import BusinessMetrics, ScrapeState
 
 GIB = 1024**3
-PREDICTION_ROUTE_PREFIX = "/predict"
+PREDICTION_ROUTES = frozenset({"/predict", "/invocations"})
+"""Routes that serve predictions (with those under /predict/ and the V2 protocol's .../infer); the prediction log
+(/predictions/log) is not one."""
 COUNTERS = ("cpu_s", "requests", "errors", "prediction_requests", "prediction_errors")
 MAX_INTERVAL_INTERVALS = 3
 """A probe covers at most this many collection intervals: a gap in our own rounds is not the service's time."""
@@ -36,12 +38,16 @@ def parse_metrics(text: str) -> dict[str, float]:
                 figures["memory_bytes"] += sample.value
             elif sample.name == "mlsec_http_requests_total":
                 server_error = str(sample.labels.get("status", "")).startswith("5")
-                prediction = str(sample.labels.get("route", "")).startswith(PREDICTION_ROUTE_PREFIX)
+                prediction = is_prediction_route(str(sample.labels.get("route", "")))
                 figures["requests"] += sample.value
                 figures["errors"] += sample.value * server_error
                 figures["prediction_requests"] += sample.value * prediction
                 figures["prediction_errors"] += sample.value * (server_error and prediction)
     return figures
+
+
+def is_prediction_route(route: str) -> bool:
+    return route in PREDICTION_ROUTES or route.startswith("/predict/") or route.endswith("/infer")
 
 
 def delta(current: float, previous: float | None) -> float:
