@@ -28,6 +28,7 @@ KNOWN_TOPICS = (
     "models",
     "alerts",
     "privacy",
+    "business",
     "events",
 )
 """Topics the platform publishes on; any name matching TOPIC_PATTERN may be subscribed to."""
