@@ -28,6 +28,7 @@ from mlsec.services.business_metrics.service.rollups import (
 from mlsec.services.business_metrics.service.sketch import LatencySketch
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+STEP_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 PRICES = Prices(cpu_per_hour=0.05, memory_per_gib_hour=0.01, currency="USD")
 
 
@@ -147,3 +148,14 @@ def test_series_has_a_point_per_bucket_and_clips_the_last() -> None:
     assert throughput == [0.0, 0.0, pytest.approx(15 / 30)]
     latency = [compute("latency_p99_ms", group, Selection(), PRICES) for _, group in groups]
     assert latency[:2] == [None, None]
+
+
+@pytest.mark.parametrize("resolution", ["minute", "hour", "day"])
+def test_bucket_starts_at_the_ends_of_the_calendar(resolution: str) -> None:
+    last = Period(datetime(9999, 12, 31, 23, 50, tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
+    first = Period(datetime(1, 1, 1, tzinfo=UTC), datetime(1, 1, 1, 0, 5, tzinfo=UTC))
+    expected = {"minute": (10, 5), "hour": (0, 1), "day": (0, 1)}[resolution]
+    for period, count in zip((last, first), expected, strict=True):
+        groups = split(Rollups(seconds=period.seconds), period, resolution)  # type: ignore[arg-type]
+        assert len(groups) == count
+        assert all(group.seconds <= STEP_SECONDS[resolution] for _, group in groups)

@@ -27,6 +27,7 @@ from mlsec.services.business_metrics.service.sketch import LatencySketch
 
 Scope = Literal["model", "service", "platform"]
 Source = Literal["predictions", "services", "feedback", "events"]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STEP = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1)}
 
 
@@ -275,11 +276,14 @@ async def kpi_value(
 
 
 def bucket_starts(period: Period, resolution: Resolution) -> list[datetime]:
-    """The starts of the buckets of a resolution that lie in [period.start, period.end), aligned to the epoch."""
+    """The starts of the buckets of a resolution that lie in [period.start, period.end), aligned to the epoch
+    (computed without stepping past the period's end, which may be the last representable minute)."""
     step = STEP[resolution]
-    epoch = datetime(1970, 1, 1, tzinfo=UTC)
-    first = epoch + -((epoch - period.start) // step) * step  # period.start rounded up to a bucket start
-    return [first + i * step for i in range(max(0, -(-(period.end - first) // step)))]
+    ahead = -(period.start - EPOCH) % step  # from the period's start to the next bucket start
+    if ahead >= period.end - period.start:
+        return []
+    first = period.start + ahead
+    return [first + i * step for i in range(-(-(period.end - first) // step))]
 
 
 def split(data: Rollups, period: Period, resolution: Resolution) -> list[tuple[datetime, Rollups]]:
@@ -287,7 +291,7 @@ def split(data: Rollups, period: Period, resolution: Resolution) -> list[tuple[d
     seconds it covers inside the period."""
     step = STEP[resolution]
     groups = {
-        start: Rollups(seconds=(min(start + step, period.end) - start).total_seconds())
+        start: Rollups(seconds=min(step, period.end - start).total_seconds())  # no start + step: year 9999
         for start in bucket_starts(period, resolution)
     }
     for name in ("predictions", "services", "feedback", "events"):
