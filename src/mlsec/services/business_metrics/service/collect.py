@@ -63,8 +63,8 @@ async def run_round(business: BusinessMetrics, now: datetime | None = None) -> N
     for service in predictions.SERVING_SERVICES:
         await _guard(business, f"predictions:{service}", predictions.collect(business, service), at)
     await _guard(business, "services", services.collect(business, watched_services(business), at), at)
-    for model in await _known_models(business):
-        await _guard(business, f"feedback:{model}", analytics.collect_feedback(business, model, at), at)
+    with_feedback = await _guard(business, "feedback", analytics.collect_feedback(business, at), at) or []
+    for model in sorted(set(await _known_models(business)) | set(with_feedback)):
         await _guard(business, f"promotions:{model}", analytics.collect_promotions(business, model), at)
     await _guard(business, "retrains", analytics.collect_retrains(business), at)
     await _guard(business, "drift_alerts", analytics.collect_drift_alerts(business), at)

@@ -1,8 +1,8 @@
 """What the analytics service knows that the business figures count: labelled feedback (confusion counts per
 model version), retrains, promotions and drift alerts, read through the SDK.
 
-- Feedback: `/model-performance/{model}` over its longest window gives each version's cumulative confusion
-  matrix; the growth since the previous round (cursor `feedback:<model>`) is counted in the round's minute.
+- Feedback: `/performance/metrics` over its longest window gives every model version's cumulative confusion
+  matrix; the growth since the previous round (cursor `feedback`) is counted in the round's minute.
   Positive means a threat: a label not in the benign labels.
 - Drift alerts and promotions (append-only, newest first): counted once each, past the highest id seen.
 - Retrains: counted when they succeed, in the minute they finished; the cursor keeps the lowest id still
@@ -37,32 +37,37 @@ def confusion_counts(labels: list[str], matrix: list[list[int]], benign: frozens
     return counts
 
 
-async def collect_feedback(business: BusinessMetrics, model_name: str, at: datetime) -> int:
-    """Count the feedback that arrived since the previous round; how many rows."""
-    performance = await business.sdk.analytics.get_model_performance(
-        model_name, window_hours=FEEDBACK_WINDOW_HOURS, buckets=1
-    )
-    totals: dict[str, dict[str, int]] = {}
-    for version in performance.get("versions", []):
-        confusion = version.get("metrics", {}).get("confusion")
-        if confusion:
-            totals[str(version["model_version"])] = confusion_counts(
-                confusion["labels"], confusion["matrix"], business.settings.benign_labels
-            )
-    source = f"feedback:{model_name}"
+def _cumulative(performance: dict[str, Any], benign: frozenset[str]) -> dict[str, dict[str, dict[str, int]]]:
+    """model -> version -> confusion counts over the whole window."""
+    totals: dict[str, dict[str, dict[str, int]]] = {}
+    for model in performance.get("models", []):
+        for version in model.get("versions", []):
+            confusion = version.get("metrics", {}).get("confusion")
+            if confusion:
+                counts = confusion_counts(confusion["labels"], confusion["matrix"], benign)
+                totals.setdefault(str(model["model_name"]), {})[str(version["model_version"])] = counts
+    return totals
+
+
+async def collect_feedback(business: BusinessMetrics, at: datetime) -> list[str]:
+    """Count the feedback that arrived since the previous round, in the round's minute; the models with feedback."""
+    performance = await business.sdk.analytics.get_performance_metrics(window_hours=FEEDBACK_WINDOW_HOURS)
+    totals = _cumulative(performance, business.settings.benign_labels)
     added = 0
     async with business.ctx.db.session() as session:
-        before: dict[str, dict[str, int]] = await cursors.get(session, source) or {}
-        for version, counts in totals.items():
-            previous = before.get(version, {})
-            grown = {key: value - previous.get(key, 0) for key, value in counts.items()}
-            if any(value < 0 for value in grown.values()):
-                continue  # feedback left the window: a new base, nothing counted
-            if any(grown.values()):
-                await add_feedback(session, at, model_name, version, **grown)
-                added += sum(grown.values())
-        await cursors.update(session, source, totals)
-    return added
+        before: dict[str, dict[str, dict[str, int]]] = await cursors.get(session, "feedback") or {}
+        for model_name, versions in totals.items():
+            for version, counts in versions.items():
+                previous = before.get(model_name, {}).get(version, {})
+                grown = {key: value - previous.get(key, 0) for key, value in counts.items()}
+                if any(value < 0 for value in grown.values()):
+                    continue  # feedback left the window: a new base, nothing counted
+                if any(grown.values()):
+                    await add_feedback(session, at, model_name, version, **grown)
+                    added += sum(grown.values())
+        await cursors.update(session, "feedback", totals)
+    business.source("feedback").records = added
+    return sorted(totals)
 
 
 async def _newest_first(page: Page, stop_below: int) -> AsyncIterator[dict[str, Any]]:

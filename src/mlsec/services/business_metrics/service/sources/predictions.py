@@ -41,9 +41,13 @@ async def collect(business: BusinessMetrics, service: str) -> int:
     served = await client.get_models()
     async with business.ctx.db.session() as session:
         positions: dict[str, int] = dict(await cursors.get(session, source) or {})
-    names = sorted({str(model["name"]) for model in served.get("models", [])} | set(positions))
+    new = {str(model["name"]) for model in served.get("models", [])} - set(positions)
+    if new:  # known from now on (feedback and promotions are read per known model), even before it is used
+        positions.update(dict.fromkeys(new, 0))
+        async with business.ctx.db.session() as session:
+            await cursors.update(session, source, positions)
     counted = 0
-    for name in names:
+    for name in sorted(positions):
         counted += await _collect_model(business, client, source, name, positions)
     return counted
 
