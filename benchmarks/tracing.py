@@ -7,7 +7,9 @@ same service with export on and off.
 
 1. **Ingest**: the tracing service as a user starts it (`python -m mlsec serve tracing`, SQLite, defaults), fed
    OTLP/HTTP protobuf batches of 100 spans (whole traces of 5 spans shaped like the platform's predictions,
-   `benchmarks._span_load`) from a separate process over 4 keep-alive connections, until `spans` are stored.
+   `benchmarks._span_load`) from a separate process over 10 keep-alive connections (the OpenTelemetry
+   Collector's OTLP exporter sends from 10 consumers by default; a platform of nine services exports from
+   nine), until `spans` are stored.
    Meanwhile this process asks the query API for the newest traces every 100 ms and records how it answered:
    the query API must keep answering under load.
 2. **Queries** with those spans stored (1,000,000 by default), the load stopped: a trace by id (ids drawn from the
@@ -44,7 +46,8 @@ from benchmarks.serving import Server, child_env, start_server, wait_ready
 SPANS = 1_000_000
 QUICK_SPANS = 50_000
 BATCH = 100
-CONCURRENCY = 4
+CONCURRENCY = 10
+"""Requests in flight at once: the OpenTelemetry Collector's default `sending_queue.num_consumers`."""
 QUERY_REQUESTS = 500
 QUICK_QUERY_REQUESTS = 100
 OVERHEAD_REQUESTS = 3000
