@@ -16,7 +16,7 @@ from mlsec.core.services import get_spec
 from mlsec.core.settings import Settings, load_settings
 from mlsec.services.business_metrics.api import routers
 from mlsec.services.business_metrics.models import Base
-from mlsec.services.business_metrics.service import collect
+from mlsec.services.business_metrics.service import collect, schedule, slas
 from mlsec.services.business_metrics.settings import BusinessMetricsSettings
 from mlsec.services.business_metrics.state import BusinessMetrics
 
@@ -37,6 +37,7 @@ def create_app(
             interval=own.collect_interval_s,
             first_at_once=True,
         )
+        business.after_collect.extend([slas.check_after_collect, schedule.report_after_collect])
         app.state.business = business
         if own.collect_enabled:
             business.collector.start()
@@ -51,4 +52,5 @@ def create_app(
         metadata=Base.metadata,
         routers=routers,
         lifespan=lifespan,
+        replace_common=("/metrics",),  # api/metrics.py answers it: Prometheus text, or the KPIs as JSON
     )
