@@ -6,6 +6,7 @@ UV_BOOTSTRAP := .uv-bootstrap
 UV := $(shell command -v uv 2>/dev/null || echo $(UV_BOOTSTRAP)/bin/uv)
 PYTHON ?= python3
 RUN := $(UV) run --frozen --no-sync
+PYTEST_WORKERS ?= 2
 
 .PHONY: help up test lint format typecheck pytest bench install clean
 
@@ -38,8 +39,8 @@ format: install
 typecheck: install
 	$(RUN) mypy
 
-pytest: install
-	$(RUN) pytest
+pytest: install  # PYTEST_WORKERS=1 runs the tests in one process
+	$(RUN) pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: lint typecheck pytest
 
