@@ -20,6 +20,7 @@ import io
 import math
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -111,7 +112,7 @@ def _expected(version: str) -> dict[str, float]:
     return {
         "predictions": predictions,
         "threats": sum(m.threats for m in minutes),
-        "p99": latencies[max(0, math.ceil(0.99 * len(latencies)) - 1)],
+        "p99": latencies[math.floor(0.99 * (len(latencies) - 1))],  # the service's rank: q * (n - 1), rounded down
         "detection": feedback["tp"] / (feedback["tp"] + feedback["fn"]),
         "fpr": feedback["fp"] / (feedback["fp"] + feedback["tn"]),
         "cpu": cpu,
@@ -144,7 +145,8 @@ def test_the_business_page_shows_the_figures_of_the_records_loaded(
 ) -> None:
     model = f"browser-business-{uuid.uuid4().hex[:8]}"
     url = platform_settings(shared_platform.env).database_url_for("business-metrics")
-    asyncio.run(_write(url, model, datetime.now(UTC)))
+    with ThreadPoolExecutor(1) as writer:  # Playwright's sync API runs its own event loop in this thread
+        writer.submit(asyncio.run, _write(url, model, datetime.now(UTC))).result()
     one, two = _expected("1"), _expected("2")
     sla = api.put(f"/api/business-metrics/slas/{model}", json={"model_version": "1", "latency_p99_ms": one["p99"] / 2})
     assert sla.status_code in (200, 201), sla.text
@@ -160,7 +162,7 @@ def test_the_business_page_shows_the_figures_of_the_records_loaded(
         expect(page.locator(row)).to_be_visible(timeout=30_000)
         assert _value(page, f"{row} .predictions") == expected["predictions"]
         assert _value(page, f"{row} .threats") == expected["threats"]
-        assert _value(page, f"{row} .p99") == pytest.approx(expected["p99"], rel=0.02)  # the sketch's 1%
+        assert _value(page, f"{row} .p99") == pytest.approx(expected["p99"], rel=0.011)  # the sketch's 1%
         assert _value(page, f"{row} .detection") == pytest.approx(expected["detection"])
         assert _value(page, f"{row} .fpr") == pytest.approx(expected["fpr"])
         assert _value(page, f"{row} .cpu") == pytest.approx(expected["cpu"])

@@ -7,6 +7,7 @@
   "use strict";
   const API = "/api/business-metrics";
   const REFRESH_MS = 60000;
+  const OBJECTIVES = { latency_p99_ms: "p99 latency", availability: "availability", error_rate: "error rate" };
   const $ = (id) => document.getElementById(id);
   let currency = "";
 
@@ -120,7 +121,7 @@
   function objectives(list) {
     return el("td", { cls: "small" }, ...list.map((o) => el(
       "span", { cls: `objective ${o.met === false ? "error" : o.met ? "status-healthy" : "muted"}`, data: { objective: o.objective, met: String(o.met) } },
-      `${o.objective} ${format(o.value, o.objective === "latency_p99_ms" ? "ms" : "percent")} (limit ${format(o.threshold, o.objective === "latency_p99_ms" ? "ms" : "percent")}) `,
+      `${OBJECTIVES[o.objective] || o.objective} ${format(o.value, o.objective === "latency_p99_ms" ? "ms" : "percent")} (limit ${format(o.threshold, o.objective === "latency_p99_ms" ? "ms" : "percent")}) `,
     )));
   }
 
@@ -143,7 +144,7 @@
       fill("breach-table", breaches.map((b) => el(
         "tr", { data: { model: b.model_name, objective: b.objective } },
         el("td", { text: when(b.detected_at) }), el("td", { text: b.model_name }), el("td", { text: b.model_version }),
-        el("td", { text: b.objective }), cell(b.value, b.objective === "latency_p99_ms" ? "ms" : "percent"),
+        el("td", { text: OBJECTIVES[b.objective] || b.objective }), cell(b.value, b.objective === "latency_p99_ms" ? "ms" : "percent"),
         cell(b.threshold, b.objective === "latency_p99_ms" ? "ms" : "percent"),
       )), "No SLA breach recorded.", 6);
       show("sla-error", null);
