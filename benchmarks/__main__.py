@@ -9,7 +9,8 @@ report on a million rows by twenty columns), `control-tower` (the control tower'
 refreshes against MLflow's own API, on a registry of 200 models x 5 versions) and `data-privacy` (the PII engine
 against Presidio's analyzer on the shipped labelled PII set: docs/s and per-type precision, recall, F1) and
 `tracing` (OTLP ingest from a separate process, queries over a million spans, CPU per request with span export
-on and off).
+on and off) and `business-metrics` (KPI queries against pandas over the raw prediction log, a collection round's
+CPU, report generation).
 
 Each suite's servers start first and stay up for the whole suite, so the comparisons share the
 machine's state; they are stopped however the run ends.
@@ -32,7 +33,17 @@ from typing import Any, Protocol
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import _report, control_tower, data_privacy, drift, gateway, model, serving, tracing
+from benchmarks import (
+    _report,
+    business_metrics,
+    control_tower,
+    data_privacy,
+    drift,
+    gateway,
+    model,
+    serving,
+    tracing,
+)
 from benchmarks._servers import BenchmarkError, ServerProcess, isolate_environment, running_server
 from benchmarks.foundation import Comparison, Params, resilient_client, service_stack
 
@@ -248,6 +259,13 @@ def run_tracing(args: argparse.Namespace, console: Console) -> int:
     return _run_in_workdir(args, console, "tracing", params, tracing.run, tracing)
 
 
+def run_business_metrics(args: argparse.Namespace, console: Console) -> int:
+    """KPI queries against pandas over 30 days of raw predictions, a collection round and reports (--quick: 2 days);
+    recorded as business-metrics-<date>."""
+    params = business_metrics.params_for(quick=args.quick, requests=args.requests)
+    return _run_in_workdir(args, console, "business-metrics", params, business_metrics.run, business_metrics)
+
+
 SUITES = {
     "foundation": run_foundation,
     "model": run_model,
@@ -257,6 +275,7 @@ SUITES = {
     "control-tower": run_control_tower,
     "data-privacy": run_data_privacy,
     "tracing": run_tracing,
+    "business-metrics": run_business_metrics,
 }
 
 if __name__ == "__main__":
