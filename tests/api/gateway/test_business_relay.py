@@ -69,11 +69,13 @@ async def test_reports_come_through_with_their_bytes_and_content_type(
         pdf = await gateway.http.get(f"{API}/reports/{generated['pdf']['id']}/download", headers=as_viewer)
         assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
         assert pdf.content.startswith(b"%PDF-") and len(pdf.content) == generated["pdf"]["size_bytes"]
+        assert pdf.headers["content-disposition"].startswith("attachment; filename=")
 
         table = await gateway.http.get(
             f"{API}/reports/{generated['csv']['id']}/download", headers=gateway.as_key(viewer)
         )
         assert table.status_code == 200 and table.headers["content-type"].startswith("text/csv")
+        assert table.headers["content-disposition"].startswith("attachment; filename=")
         rows = list(csv.DictReader(io.StringIO(table.text)))
         counted = [
             r for r in rows if r["section"] == "cost" and r["model_name"] == MODEL and r["name"] == "predictions"
@@ -92,3 +94,17 @@ async def test_a_viewer_may_read_but_not_generate_a_report_nor_set_an_sla(
         assert sla.status_code == 403
         listed = await gateway.http.get(f"{API}/reports", headers=viewer)
         assert listed.status_code == 200 and listed.json()["reports"] == []
+
+
+async def test_metrics_as_json_and_as_prometheus_text_are_cached_apart(
+    settings: Settings, backend_settings: Settings, business_server: ThreadedServer
+) -> None:
+    async with running_gateway(settings, business_metrics_url=business_server.url) as gateway:
+        viewer = gateway.as_key(await gateway.new_key(Role.VIEWER))
+        for _ in range(2):  # the second round is answered from the gateway's cache
+            as_json = await gateway.http.get(f"{API}/metrics", headers={**viewer, "Accept": "application/json"})
+            assert as_json.status_code == 200 and as_json.headers["content-type"].startswith("application/json")
+            assert "totals" in as_json.json()
+            as_text = await gateway.http.get(f"{API}/metrics", headers=viewer)
+            assert as_text.status_code == 200 and as_text.headers["content-type"].startswith("text/plain")
+            assert "# TYPE" in as_text.text

@@ -57,6 +57,7 @@ class CachedAnswer:
     body: bytes
     media_type: str
     stored_at: float  # time.time()
+    disposition: str | None = None  # Content-Disposition: a download keeps its file name through the gateway
 
     def to_json(self) -> dict[str, Any] | None:
         """The cache entry, or None for a body that is not text (relayed, never cached)."""
@@ -64,7 +65,8 @@ class CachedAnswer:
             text = self.body.decode("utf-8")
         except UnicodeDecodeError:
             return None
-        return {"status_code": self.status_code, "body": text, "media_type": self.media_type, "at": self.stored_at}
+        entry = {"status_code": self.status_code, "body": text, "media_type": self.media_type, "at": self.stored_at}
+        return entry if self.disposition is None else {**entry, "disposition": self.disposition}
 
     @classmethod
     def from_json(cls, value: Any) -> CachedAnswer | None:
@@ -72,7 +74,14 @@ class CachedAnswer:
             return None
         try:
             body = str(value["body"]).encode("utf-8")
-            return cls(int(value["status_code"]), body, str(value["media_type"]), float(value["at"]))
+            disposition = value.get("disposition")
+            return cls(
+                int(value["status_code"]),
+                body,
+                str(value["media_type"]),
+                float(value["at"]),
+                None if disposition is None else str(disposition),
+            )
         except (KeyError, TypeError, ValueError):
             return None
 
@@ -122,7 +131,7 @@ class GatewayProxy:
         """Answer a forwarded request (its ASGI scope, with `path_params`, and its body's `receive`) for the caller
         the guard let through."""
         path = _concrete_path(route.path, scope["path_params"])
-        cache_key = f"gw:{service}:{path}?{URL(scope=scope).query}" if route.cache else None
+        cache_key = _cache_key(service, path, scope) if route.cache else None
         if cache_key is not None:
             cached = CachedAnswer.from_json(await self.cache.get(cache_key))
             if cached is not None and self.clock() - cached.stored_at < CACHE_TTL_SECONDS[route.cache or "default"]:
@@ -192,6 +201,7 @@ class GatewayProxy:
             body=response.body,
             media_type=response.headers.get("content-type", "application/json"),
             stored_at=self.clock(),
+            disposition=response.headers.get("content-disposition"),
         )
 
     def _timeout(self, service: str, route: Endpoint) -> httpx.Timeout:
@@ -211,6 +221,13 @@ class GatewayProxy:
         return _respond(cached, "stale", self.clock())
 
 
+def _cache_key(service: str, path: str, scope: Scope) -> str:
+    """Path, query and the caller's Accept (forwarded, and a service may answer by it: `/metrics` gives JSON or
+    Prometheus text), so that one representation is never served for the other."""
+    accept = next((value.decode("latin-1") for name, value in scope["headers"] if name == b"accept"), "")
+    return f"gw:{service}:{path}?{URL(scope=scope).query}#{accept}"
+
+
 def _concrete_path(template: str, values: dict[str, Any]) -> str:
     path = template
     for name, value in values.items():
@@ -225,6 +242,8 @@ def _respond(answer: CachedAnswer, cache_result: str | None, now: float) -> Resp
         headers[CACHE_HEADER] = cache_result
     if cache_result in ("hit", "stale"):
         headers["Age"] = str(max(0, int(now - answer.stored_at)))
+    if answer.disposition is not None:
+        headers["Content-Disposition"] = answer.disposition
     if cache_result == "stale" and answer.media_type.startswith("application/json"):
         body = _mark_stale(body)
     return Response(body, status_code=answer.status_code, media_type=answer.media_type, headers=headers)
