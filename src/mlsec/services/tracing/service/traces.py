@@ -82,9 +82,14 @@ def _span_filters(query: TraceQuery, *, narrow: bool = True) -> list[tuple[Any, 
     on 50,000 spans); without it, the subquery looks the trace's few spans up by trace id."""
     filters: list[tuple[Any, Any]] = []
     if query.service is not None or query.operation is not None:
-        conditions = [Span.service == query.service] if query.service is not None else []
+        # The EXISTS of a walked trace compares `service || ''` (and the operation alike): an expression, which no
+        # index serves, so that SQLite looks the trace's few spans up by the primary key's trace id prefix instead
+        # of walking the (service, operation, start) index's whole entry for each trace.
+        service = Span.service if narrow else Span.service.concat("")
+        operation = Span.operation if narrow else Span.operation.concat("")
+        conditions = [service == query.service] if query.service is not None else []
         if query.operation is not None:
-            conditions.append(Span.operation == query.operation)
+            conditions.append(operation == query.operation)
         if narrow and query.start_us is not None:
             conditions.append(Span.start_us >= query.start_us)
         filters.append((select(Span.trace_id).where(*conditions), query.service is not None))
