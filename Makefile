@@ -39,12 +39,18 @@ format: install
 typecheck: install
 	$(RUN) mypy
 
-pytest: install  # PYTEST_WORKERS=1 runs the tests in one process
-	$(RUN) pytest -n $(PYTEST_WORKERS) --dist loadgroup
+# Unit and API tests on PYTEST_WORKERS processes (they wait on servers much of their time), then the tests that
+# start platforms (tests/browser, tests/e2e: one shared `mlsec up`) alone, so that nothing else competes with their
+# timings; both always run, and either failing fails the target.
+pytest: install
+	@status=0; \
+	$(RUN) pytest -n $(PYTEST_WORKERS) --ignore=tests/browser --ignore=tests/e2e || status=1; \
+	$(RUN) pytest tests/browser tests/e2e || status=1; \
+	exit $$status
 
 test: lint typecheck pytest
 
-bench: install  # SUITE=foundation|model|serving|gateway|drift|control-tower|data-privacy|tracing runs one suite
+bench: install  # SUITE=foundation|model|serving|gateway|drift|control-tower|data-privacy|tracing|business-metrics runs one suite
 	$(UV) sync --frozen --group bench  # the anchors that only benchmarks need (Evidently)
 	$(RUN) python -m benchmarks $(if $(SUITE),--suite $(SUITE))
 

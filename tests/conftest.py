@@ -54,20 +54,6 @@ TEST_DB_PREFIX = f"mlsect{uuid.uuid4().hex[:8]}"
 T = TypeVar("T")
 
 
-PLATFORM_SUITES = ("e2e", "browser")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """With `pytest -n N --dist loadgroup` (make test), the tests that start platforms run on one worker, in
-    their order: they share one `mlsec up` (`shared_platform`, stopped last by tests/e2e/test_up_stop.py), and two
-    platforms at once would only fight over the cores."""
-    root = Path(__file__).parent
-    for item in items:
-        parts = item.path.relative_to(root).parts if item.path.is_relative_to(root) else ()
-        if parts and parts[0] in PLATFORM_SUITES:
-            item.add_marker(pytest.mark.xdist_group("platform"))
-
-
 def run_in_new_loop(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion from sync code, even when called inside a running loop."""
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -234,7 +220,13 @@ def shared_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platfo
     home = tmp_path_factory.mktemp("platform") / "home"
     # Texts kept in the prediction logs (anonymized), as a deployment that reviews its traffic keeps them:
     # tests/e2e/test_up_privacy.py erases a person's rows from them.
-    env = platform_env(home, MLSEC_MODEL_API_STORE_TEXT="true", MLSEC_MODEL_CACHE_STORE_TEXT="true")
+    # Business metrics collected every 5 s instead of every minute: tests/e2e/test_up_business.py waits for them.
+    env = platform_env(
+        home,
+        MLSEC_MODEL_API_STORE_TEXT="true",
+        MLSEC_MODEL_CACHE_STORE_TEXT="true",
+        MLSEC_BUSINESS_METRICS_COLLECT_INTERVAL_S="5",
+    )
     running = Running(["up"], env, cwd=home.parent)
     try:
         assert running.wait_for_line(READY_LINE, timeout=180), running.output[-3000:]

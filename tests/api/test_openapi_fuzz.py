@@ -76,6 +76,28 @@ SEMANTIC_422 = {
     # a trace search's minimum duration over its maximum, or its start after its end, can match nothing
     ("tracing", "GET", "/traces"),
     ("tracing", "GET", "/search/traces"),
+    # a period is text (15m, 24h, 7d) that can be unreadable, start after end or too long; a KPI name must be known;
+    # an SLA needs one objective; a series may not have more than 5,000 points
+    *(
+        ("business-metrics", "GET", path)
+        for path in (
+            "/metrics/summary",
+            "/metrics/kpis",
+            "/metrics/export",
+            "/performance",
+            "/throughput",
+            "/latency",
+            "/security",
+            "/threats",
+            "/compliance",
+            "/costs",
+            "/analytics/trends",
+            "/analytics/correlation",
+            "/slas/{model_name}/compliance",
+        )
+    ),
+    ("business-metrics", "PUT", "/slas/{model_name}"),
+    ("business-metrics", "POST", "/reports/generate"),
 }
 # Operations whose seed answers 400 (not 422) for a value the schema leaves open: seed 004's monitor refuses a
 # model type other than classifier or regressor with 400 "Invalid model type", and its contract wins.

@@ -77,7 +77,11 @@ class Story:
         """(observed seconds, seconds down, outages) from the probes."""
         samples = [s for _, s in self.services[service]]
         observed = sum(s.interval_s for s in samples)
-        down = sum(s.interval_s for s in samples if not s.healthy)
+        # The documented rule: a probe interval between two down probes is down, half of one where the state changed.
+        down = sum(
+            (0.0 if s.healthy else s.interval_s) if s.was_healthy in (None, s.healthy) else s.interval_s / 2
+            for s in samples
+        )
         outages = sum(1 for s in samples if not s.healthy and s.was_healthy)
         return observed, down, outages
 

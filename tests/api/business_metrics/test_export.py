@@ -46,7 +46,8 @@ async def test_csv_rows_per_bucket(client: httpx.AsyncClient, told: Story) -> No
     v2 = [float(r["value"]) for r in rows if r["kpi"] == "predictions" and r["model_version"] == "2"]
     assert v2 == per_minute(told, "2")
     api = [r["value"] for r in rows if r["kpi"] == "availability" and r["service"] == "model-api"]
-    assert [float(v) for v in api] == [0.0 if m in (3, 4) else 1.0 for m in range(MINUTES)]
+    # Down at the probes of minutes 3 and 4: half of minute 3's and of minute 5's interval (the changes), all of 4's.
+    assert [float(v) for v in api] == [{3: 0.5, 4: 0.0, 5: 0.5}.get(m, 1.0) for m in range(MINUTES)]
 
 
 async def test_json_series(client: httpx.AsyncClient, told: Story) -> None:

@@ -60,14 +60,15 @@ async def get_reports(
     return ReportList(reports=[_read(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/{report_id}", response_model=ReportRead, responses=error_responses(404))
+# `:int` in the paths: /reports/generate is not a report id, so GET on it is 405 (POST only), not a 422.
+@router.get("/{report_id:int}", response_model=ReportRead, responses=error_responses(404))
 async def get_report(report_id: RowId, session: SessionDep) -> ReportRead:
     """One stored report's metadata; 404 when unknown (or deleted by retention)."""
     return _read(await store.get_or_raise(session, report_id))
 
 
 @router.get(
-    "/{report_id}/download",
+    "/{report_id:int}/download",
     responses={
         **error_responses(404),
         200: {"description": "The report as an attachment.", "content": {media: {} for media in MEDIA_TYPES.values()}},

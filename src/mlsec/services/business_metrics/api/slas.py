@@ -45,7 +45,11 @@ async def get_breaches(
     return BreachList(breaches=[BreachRead.model_validate(row) for row in rows], total=total, limit=limit)
 
 
-@router.put("/{model_name}", response_model=SlaRead, responses=error_responses(422))
+@router.put(
+    "/{model_name}",
+    response_model=SlaRead,
+    responses={**error_responses(422), 201: {"model": SlaRead, "description": "Created (200: replaced)."}},
+)
 async def put_sla(model_name: ModelNamePath, body: SlaBody, session: SessionDep, response: Response) -> SlaRead:
     """Set the SLA of a model version (or, without model_version, of every version without its own): 201 when
     created, 200 when replaced."""

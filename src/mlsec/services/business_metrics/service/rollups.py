@@ -193,6 +193,18 @@ async def add_predictions(db: Db, samples: Iterable[PredictionSample], benign_la
     await _add(db, table, columns, values, replace=("latency_sketch",))
 
 
+def down_seconds(sample: ServiceSample) -> float:
+    """The seconds down since the previous probe: all of them between two probes that found the service down,
+    none between two that found it up, and half when the state changed in between (the midpoint estimate: an
+    outage's start and end are each known to one probe interval, and half of it is the estimate that is never
+    biased towards longer or shorter outages)."""
+    if sample.was_healthy is None:
+        return 0.0 if sample.healthy else sample.interval_s
+    if sample.healthy == sample.was_healthy:
+        return 0.0 if sample.healthy else sample.interval_s
+    return sample.interval_s / 2
+
+
 async def add_service_sample(db: Db, service: str, at: datetime, sample: ServiceSample) -> None:
     """Count one probe of a service (and its counters' deltas) in the minute, hour and day of `at`."""
     down = not sample.healthy
@@ -200,7 +212,7 @@ async def add_service_sample(db: Db, service: str, at: datetime, sample: Service
         "probes": 1,
         "healthy_probes": int(sample.healthy),
         "observed_s": sample.interval_s,
-        "down_s": sample.interval_s if down else 0.0,
+        "down_s": down_seconds(sample),
         "outages": int(down and sample.was_healthy is True),
         "cpu_s": sample.cpu_s,
         "memory_gib_minutes": sample.memory_gib * sample.interval_s / 60,
