@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter
 
 from mlsec.core.openapi import error_responses
@@ -22,17 +20,15 @@ from mlsec.services.business_metrics.schemas.analytics import (
     TrendRead,
 )
 from mlsec.services.business_metrics.schemas.metrics import (
-    EndQuery,
     ModelNameFilter,
     ModelVersionFilter,
-    PeriodQuery,
+    PeriodDep,
     PeriodRead,
     ResolutionQuery,
-    StartQuery,
 )
 from mlsec.services.business_metrics.service import kpis, trends
 from mlsec.services.business_metrics.service.costs import Prices
-from mlsec.services.business_metrics.service.period import parse_period, resolution_for
+from mlsec.services.business_metrics.service.period import resolution_for
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 
@@ -42,9 +38,7 @@ async def get_trends(
     kpi: TrendKpiQuery,
     session: SessionDep,
     business: BusinessDep,
-    period: PeriodQuery = None,
-    start: StartQuery = None,
-    end: EndQuery = None,
+    window: PeriodDep,
     resolution: ResolutionQuery = None,
     model_name: ModelNameFilter = None,
     model_version: ModelVersionFilter = None,
@@ -52,7 +46,6 @@ async def get_trends(
 ) -> TrendAnswerRead:
     """A KPI per bucket, its slope per hour with a 95% interval and p-value, and where its level changed."""
     name = kpis.check_kpi(kpi)
-    window = parse_period(period, start, end, now=datetime.now(UTC))
     step = resolution_for(window, resolution)
     answer = await trends.get_trend(
         session,
@@ -81,9 +74,7 @@ async def get_correlation(
     kpi: CorrelationKpiQuery,
     session: SessionDep,
     business: BusinessDep,
-    period: PeriodQuery = None,
-    start: StartQuery = None,
-    end: EndQuery = None,
+    window: PeriodDep,
     resolution: ResolutionQuery = None,
     model_name: ModelNameFilter = None,
     model_version: ModelVersionFilter = None,
@@ -91,7 +82,6 @@ async def get_correlation(
 ) -> CorrelationRead:
     """Pearson and Spearman (with p-values) of every pair of the KPIs, on the buckets where both have a value;
     422 when a pair has fewer than 3 such buckets."""
-    window = parse_period(period, start, end, now=datetime.now(UTC))
     step = resolution_for(window, resolution)
     pairs = await trends.get_correlation(
         session,
